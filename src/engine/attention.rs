@@ -1,0 +1,119 @@
+//! Multi-head attention with explicit key/value tensors, as in transformers' `BartAttention`.
+//!
+//! Keys and values are projected by the caller-visible [`Attention::project_kv`], so cross-attention
+//! projects the encoder output once per input and self-attention appends one step at a time.
+
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::{linear, Linear, VarBuilder};
+
+/// Keys and values of one attention layer, shaped `[batch, heads, time, head_dim]`.
+#[derive(Debug, Clone)]
+pub struct KeyValue {
+    /// Projected keys.
+    pub keys: Tensor,
+    /// Projected values.
+    pub values: Tensor,
+}
+
+impl KeyValue {
+    /// Appends `other` along the time axis (decoder self-attention caching).
+    pub fn append(&self, other: &KeyValue) -> Result<KeyValue> {
+        Ok(KeyValue {
+            keys: Tensor::cat(&[&self.keys, &other.keys], 2)?,
+            values: Tensor::cat(&[&self.values, &other.values], 2)?,
+        })
+    }
+
+    /// Keeps the rows named by `indices` (beam reordering), in that order.
+    pub fn select_rows(&self, indices: &Tensor) -> Result<KeyValue> {
+        Ok(KeyValue {
+            keys: self.keys.index_select(indices, 0)?,
+            values: self.values.index_select(indices, 0)?,
+        })
+    }
+}
+
+/// One multi-head attention block: q/k/v/out projections with biases.
+#[derive(Debug, Clone)]
+pub struct Attention {
+    q_proj: Linear,
+    k_proj: Linear,
+    v_proj: Linear,
+    out_proj: Linear,
+    heads: usize,
+    head_dim: usize,
+    scaling: f64,
+}
+
+impl Attention {
+    /// Loads `q_proj`, `k_proj`, `v_proj`, `out_proj` under `vb`.
+    pub fn new(d_model: usize, heads: usize, vb: VarBuilder) -> Result<Self> {
+        let head_dim = d_model / heads;
+        Ok(Self {
+            q_proj: linear(d_model, d_model, vb.pp("q_proj"))?,
+            k_proj: linear(d_model, d_model, vb.pp("k_proj"))?,
+            v_proj: linear(d_model, d_model, vb.pp("v_proj"))?,
+            out_proj: linear(d_model, d_model, vb.pp("out_proj"))?,
+            heads,
+            head_dim,
+            scaling: (head_dim as f64).powf(-0.5),
+        })
+    }
+
+    fn split_heads(&self, xs: &Tensor) -> Result<Tensor> {
+        let (batch, time, _) = xs.dims3()?;
+        xs.reshape((batch, time, self.heads, self.head_dim))?
+            .transpose(1, 2)?
+            .contiguous()
+    }
+
+    /// Projects `xs` (`[batch, time, d_model]`) to keys and values.
+    pub fn project_kv(&self, xs: &Tensor) -> Result<KeyValue> {
+        Ok(KeyValue {
+            keys: self.split_heads(&self.k_proj.forward(xs)?)?,
+            values: self.split_heads(&self.v_proj.forward(xs)?)?,
+        })
+    }
+
+    /// Attends from `xs` (`[batch, tq, d_model]`) to `kv`; `mask` is additive and broadcasts to
+    /// `[batch, heads, tq, tk]`.
+    pub fn forward(&self, xs: &Tensor, kv: &KeyValue, mask: Option<&Tensor>) -> Result<Tensor> {
+        let (batch, time, d_model) = xs.dims3()?;
+        let queries = self.split_heads(&(self.q_proj.forward(xs)? * self.scaling)?)?;
+        let scores = queries.matmul(&kv.keys.t()?)?;
+        let scores = match mask {
+            Some(mask) => scores.broadcast_add(mask)?,
+            None => scores,
+        };
+        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+        let context = probs.matmul(&kv.values)?;
+        let context = context.transpose(1, 2)?.reshape((batch, time, d_model))?;
+        self.out_proj.forward(&context)
+    }
+}
+
+/// Additive mask value for positions that must not be attended to (transformers uses the dtype minimum).
+pub const MASKED: f32 = f32::MIN;
+
+/// Builds the additive key-padding mask `[batch, 1, 1, src_len]` from a 0/1 attention mask `[batch, src_len]`.
+pub fn padding_mask(attention_mask: &Tensor) -> Result<Tensor> {
+    let (batch, len) = attention_mask.dims2()?;
+    let keep = attention_mask.to_dtype(candle_core::DType::F32)?;
+    // (1 - keep) * MASKED, without producing -inf.
+    let masked = ((keep.ones_like()? - &keep)? * MASKED as f64)?;
+    masked.reshape((batch, 1, 1, len))
+}
+
+/// Builds the additive causal mask `[1, 1, tq, past + tq]` for `tq` new decoder positions after `past` cached ones.
+pub fn causal_mask(tq: usize, past: usize, device: &candle_core::Device) -> Result<Tensor> {
+    let tk = past + tq;
+    let values: Vec<f32> = (0..tq)
+        .flat_map(|i| (0..tk).map(move |j| if j > past + i { MASKED } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(values, (1, 1, tq, tk), device)
+}
+
+/// Numerically stable log-softmax over the last dimension.
+pub fn log_softmax_last_dim(xs: &Tensor) -> Result<Tensor> {
+    candle_nn::ops::log_softmax(xs, D::Minus1)
+}

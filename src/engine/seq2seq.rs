@@ -1,0 +1,470 @@
+//! The encoder–decoder transformer shared by Marian and the BART family.
+//!
+//! Reference: transformers' `modeling_marian.py` / `modeling_bart.py`. Checkpoint keys are used
+//! as-is (`model.encoder.layers.0.self_attn.q_proj.weight`, ...), so Hub weights load without
+//! conversion. Per-input state ([`DecoderState`]) lives outside the model: the model itself is
+//! immutable and can serve any number of requests at once.
+
+use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_nn::{layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
+
+use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
+use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
+
+fn activate(activation: Activation, xs: &Tensor) -> Result<Tensor> {
+    match activation {
+        Activation::Silu => candle_nn::ops::silu(xs),
+        Activation::Relu => xs.relu(),
+        Activation::Gelu => xs.gelu_erf(),
+        Activation::GeluTanh => xs.gelu(),
+    }
+}
+
+/// Sinusoidal table as transformers builds it for Marian: computed in f64, sines in the first half,
+/// cosines in the second.
+fn sinusoidal_table(positions: usize, dim: usize, device: &Device) -> Result<Tensor> {
+    let half = dim.div_ceil(2);
+    let mut table = vec![0f32; positions * dim];
+    for pos in 0..positions {
+        let row = &mut table[pos * dim..(pos + 1) * dim];
+        for j in 0..dim {
+            let angle = pos as f64 / 10000f64.powf((2 * (j / 2)) as f64 / dim as f64);
+            if j % 2 == 0 {
+                row[j / 2] = angle.sin() as f32;
+            } else {
+                row[half + j / 2] = angle.cos() as f32;
+            }
+        }
+    }
+    Tensor::from_vec(table, (positions, dim), device)
+}
+
+/// Token + position embedding (with optional scaling and layer norm) of one side of the model.
+#[derive(Debug, Clone)]
+struct Embeddings {
+    tokens: Embedding,
+    positions: Tensor,
+    position_offset: usize,
+    scale: f64,
+    norm: Option<LayerNorm>,
+}
+
+impl Embeddings {
+    fn new(cfg: &Seq2SeqConfig, tokens: Embedding, vb: VarBuilder) -> Result<Self> {
+        let (positions, position_offset) = match cfg.position_embedding {
+            PositionEmbedding::Sinusoidal => (
+                sinusoidal_table(cfg.max_position_embeddings, cfg.d_model, vb.device())?,
+                0,
+            ),
+            PositionEmbedding::Learned { offset } => (
+                vb.get(
+                    (cfg.max_position_embeddings + offset, cfg.d_model),
+                    "embed_positions.weight",
+                )?,
+                offset,
+            ),
+        };
+        let norm = if cfg.layernorm_embedding {
+            Some(layer_norm(
+                cfg.d_model,
+                cfg.layer_norm_eps,
+                vb.pp("layernorm_embedding"),
+            )?)
+        } else {
+            None
+        };
+        let scale = if cfg.scale_embedding {
+            (cfg.d_model as f64).sqrt()
+        } else {
+            1.0
+        };
+        Ok(Self {
+            tokens,
+            positions,
+            position_offset,
+            scale,
+            norm,
+        })
+    }
+
+    /// Embeds `ids` (`[batch, time]`) whose first position is `past`.
+    fn forward(&self, ids: &Tensor, past: usize) -> Result<Tensor> {
+        let (_, time) = ids.dims2()?;
+        let start = past + self.position_offset;
+        if start + time > self.positions.dim(0)? {
+            candle_core::bail!(
+                "sequence of {} positions exceeds the model's {} position embeddings",
+                past + time,
+                self.positions.dim(0)? - self.position_offset
+            );
+        }
+        let tokens = (self.tokens.forward(ids)? * self.scale)?;
+        let positions = self.positions.narrow(0, start, time)?;
+        let xs = tokens.broadcast_add(&positions)?;
+        match &self.norm {
+            Some(norm) => norm.forward(&xs),
+            None => Ok(xs),
+        }
+    }
+}
+
+/// Residual wrapper applying the configured norm placement around a sub-layer.
+fn residual(
+    placement: NormPlacement,
+    norm: &LayerNorm,
+    xs: &Tensor,
+    sublayer: impl FnOnce(&Tensor) -> Result<Tensor>,
+) -> Result<Tensor> {
+    match placement {
+        NormPlacement::Post => norm.forward(&(xs + sublayer(xs)?)?),
+        NormPlacement::Pre => xs + sublayer(&norm.forward(xs)?)?,
+    }
+}
+
+#[derive(Debug, Clone)]
+struct FeedForward {
+    fc1: Linear,
+    fc2: Linear,
+    activation: Activation,
+}
+
+impl FeedForward {
+    fn new(d_model: usize, ffn_dim: usize, activation: Activation, vb: &VarBuilder) -> Result<Self> {
+        Ok(Self {
+            fc1: linear(d_model, ffn_dim, vb.pp("fc1"))?,
+            fc2: linear(ffn_dim, d_model, vb.pp("fc2"))?,
+            activation,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        self.fc2
+            .forward(&activate(self.activation, &self.fc1.forward(xs)?)?)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct EncoderLayer {
+    self_attn: Attention,
+    self_attn_layer_norm: LayerNorm,
+    ffn: FeedForward,
+    final_layer_norm: LayerNorm,
+    placement: NormPlacement,
+}
+
+impl EncoderLayer {
+    fn new(cfg: &Seq2SeqConfig, vb: VarBuilder) -> Result<Self> {
+        let eps = cfg.layer_norm_eps;
+        Ok(Self {
+            self_attn: Attention::new(cfg.d_model, cfg.encoder_attention_heads, vb.pp("self_attn"))?,
+            self_attn_layer_norm: layer_norm(cfg.d_model, eps, vb.pp("self_attn_layer_norm"))?,
+            ffn: FeedForward::new(cfg.d_model, cfg.encoder_ffn_dim, cfg.activation, &vb)?,
+            final_layer_norm: layer_norm(cfg.d_model, eps, vb.pp("final_layer_norm"))?,
+            placement: cfg.norm_placement,
+        })
+    }
+
+    fn forward(&self, xs: &Tensor, mask: &Tensor) -> Result<Tensor> {
+        let xs = residual(self.placement, &self.self_attn_layer_norm, xs, |h| {
+            self.self_attn.forward(h, &self.self_attn.project_kv(h)?, Some(mask))
+        })?;
+        residual(self.placement, &self.final_layer_norm, &xs, |h| {
+            self.ffn.forward(h)
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+struct DecoderLayer {
+    self_attn: Attention,
+    self_attn_layer_norm: LayerNorm,
+    encoder_attn: Attention,
+    encoder_attn_layer_norm: LayerNorm,
+    ffn: FeedForward,
+    final_layer_norm: LayerNorm,
+    placement: NormPlacement,
+}
+
+impl DecoderLayer {
+    fn new(cfg: &Seq2SeqConfig, vb: VarBuilder) -> Result<Self> {
+        let eps = cfg.layer_norm_eps;
+        let heads = cfg.decoder_attention_heads;
+        Ok(Self {
+            self_attn: Attention::new(cfg.d_model, heads, vb.pp("self_attn"))?,
+            self_attn_layer_norm: layer_norm(cfg.d_model, eps, vb.pp("self_attn_layer_norm"))?,
+            encoder_attn: Attention::new(cfg.d_model, heads, vb.pp("encoder_attn"))?,
+            encoder_attn_layer_norm: layer_norm(
+                cfg.d_model,
+                eps,
+                vb.pp("encoder_attn_layer_norm"),
+            )?,
+            ffn: FeedForward::new(cfg.d_model, cfg.decoder_ffn_dim, cfg.activation, &vb)?,
+            final_layer_norm: layer_norm(cfg.d_model, eps, vb.pp("final_layer_norm"))?,
+            placement: cfg.norm_placement,
+        })
+    }
+}
+
+/// What the encoder produced for a padded batch: hidden states and the key-padding mask.
+#[derive(Debug, Clone)]
+pub struct EncoderOutput {
+    /// `[batch, src_len, d_model]`.
+    pub hidden_states: Tensor,
+    /// Additive key-padding mask `[batch, 1, 1, src_len]`.
+    pub padding_mask: Tensor,
+}
+
+/// Per-request decoding state: cross-attention keys/values computed once, and the growing
+/// self-attention cache. Owned by one request, never shared.
+#[derive(Debug, Clone)]
+pub struct DecoderState {
+    cross: Vec<KeyValue>,
+    cache: Vec<Option<KeyValue>>,
+    padding_mask: Tensor,
+    past: usize,
+}
+
+impl DecoderState {
+    /// Number of decoder positions already processed.
+    pub fn past_len(&self) -> usize {
+        self.past
+    }
+
+    /// Rows of the batch this state decodes.
+    pub fn batch_size(&self) -> Result<usize> {
+        self.padding_mask.dim(0)
+    }
+
+    /// Keeps (and reorders) the batch rows named by `indices`, e.g. after a beam-search step.
+    pub fn select_rows(&mut self, indices: &Tensor) -> Result<()> {
+        for kv in self.cache.iter_mut().flatten() {
+            *kv = kv.select_rows(indices)?;
+        }
+        Ok(())
+    }
+
+    /// Keeps only the rows named by `indices`, including cross-attention state (dropping finished inputs).
+    pub fn retain_rows(&mut self, indices: &Tensor) -> Result<()> {
+        self.select_rows(indices)?;
+        for kv in self.cross.iter_mut() {
+            *kv = kv.select_rows(indices)?;
+        }
+        self.padding_mask = self.padding_mask.index_select(indices, 0)?;
+        Ok(())
+    }
+}
+
+/// An encoder–decoder transformer with a tied (or separate) output projection.
+#[derive(Debug, Clone)]
+pub struct Seq2Seq {
+    cfg: Seq2SeqConfig,
+    encoder_embeddings: Embeddings,
+    encoder_layers: Vec<EncoderLayer>,
+    encoder_final_norm: Option<LayerNorm>,
+    decoder_embeddings: Embeddings,
+    decoder_layers: Vec<DecoderLayer>,
+    decoder_final_norm: Option<LayerNorm>,
+    lm_head: Tensor,
+    final_logits_bias: Option<Tensor>,
+    device: Device,
+}
+
+/// Checkpoint names under which the shared token embedding may be stored.
+const SHARED_EMBEDDING_NAMES: [&str; 4] = [
+    "model.shared.weight",
+    "model.encoder.embed_tokens.weight",
+    "model.decoder.embed_tokens.weight",
+    "lm_head.weight",
+];
+
+fn first_present(vb: &VarBuilder, names: &[&str], shape: (usize, usize)) -> Result<Tensor> {
+    for name in names {
+        if vb.contains_tensor(name) {
+            return vb.get(shape, name);
+        }
+    }
+    candle_core::bail!("none of the tensors {names:?} is present")
+}
+
+impl Seq2Seq {
+    /// Builds the model from checkpoint tensors under the root of `vb`.
+    pub fn new(cfg: &Seq2SeqConfig, vb: VarBuilder) -> Result<Self> {
+        let shape = (cfg.vocab_size, cfg.d_model);
+        let shared = first_present(&vb, &SHARED_EMBEDDING_NAMES, shape)?;
+        let side_embedding = |side: &str| -> Result<Tensor> {
+            let name = format!("model.{side}.embed_tokens.weight");
+            if vb.contains_tensor(&name) {
+                vb.get(shape, &name)
+            } else {
+                Ok(shared.clone())
+            }
+        };
+        let final_norm = |prefix: &str| -> Result<Option<LayerNorm>> {
+            match cfg.norm_placement {
+                NormPlacement::Pre => Ok(Some(layer_norm(
+                    cfg.d_model,
+                    cfg.layer_norm_eps,
+                    vb.pp(prefix).pp("layer_norm"),
+                )?)),
+                NormPlacement::Post => Ok(None),
+            }
+        };
+        let encoder_embeddings = Embeddings::new(
+            cfg,
+            Embedding::new(side_embedding("encoder")?, cfg.d_model),
+            vb.pp("model.encoder"),
+        )?;
+        let decoder_embeddings = Embeddings::new(
+            cfg,
+            Embedding::new(side_embedding("decoder")?, cfg.d_model),
+            vb.pp("model.decoder"),
+        )?;
+        let encoder_layers = (0..cfg.encoder_layers)
+            .map(|i| EncoderLayer::new(cfg, vb.pp(format!("model.encoder.layers.{i}"))))
+            .collect::<Result<Vec<_>>>()?;
+        let decoder_layers = (0..cfg.decoder_layers)
+            .map(|i| DecoderLayer::new(cfg, vb.pp(format!("model.decoder.layers.{i}"))))
+            .collect::<Result<Vec<_>>>()?;
+        let lm_head = if vb.contains_tensor("lm_head.weight") {
+            vb.get(shape, "lm_head.weight")?
+        } else {
+            shared.clone()
+        };
+        let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
+            Some(vb.get((1, cfg.vocab_size), "final_logits_bias")?)
+        } else {
+            None
+        };
+        Ok(Self {
+            cfg: cfg.clone(),
+            encoder_embeddings,
+            encoder_layers,
+            encoder_final_norm: final_norm("model.encoder")?,
+            decoder_embeddings,
+            decoder_layers,
+            decoder_final_norm: final_norm("model.decoder")?,
+            lm_head,
+            final_logits_bias,
+            device: vb.device().clone(),
+        })
+    }
+
+    /// The architecture this model was built with.
+    pub fn config(&self) -> &Seq2SeqConfig {
+        &self.cfg
+    }
+
+    /// The device holding the weights.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Encodes a padded batch: `input_ids` and 0/1 `attention_mask`, both `[batch, src_len]`.
+    pub fn encode(&self, input_ids: &Tensor, attention_mask: &Tensor) -> Result<EncoderOutput> {
+        let mask = padding_mask(attention_mask)?;
+        let mut xs = self.encoder_embeddings.forward(input_ids, 0)?;
+        for layer in &self.encoder_layers {
+            xs = layer.forward(&xs, &mask)?;
+        }
+        if let Some(norm) = &self.encoder_final_norm {
+            xs = norm.forward(&xs)?;
+        }
+        Ok(EncoderOutput {
+            hidden_states: xs,
+            padding_mask: mask,
+        })
+    }
+
+    /// Starts decoding: computes every layer's cross-attention keys/values once.
+    /// `expand` repeats each input row that many times (one per beam), as rows `i*expand..(i+1)*expand`.
+    pub fn start_decoding(&self, encoded: &EncoderOutput, expand: usize) -> Result<DecoderState> {
+        let (hidden, mask) = if expand > 1 {
+            let batch = encoded.hidden_states.dim(0)?;
+            let rows: Vec<u32> = (0..batch as u32)
+                .flat_map(|i| std::iter::repeat_n(i, expand))
+                .collect();
+            let rows = Tensor::new(rows.as_slice(), &self.device)?;
+            (
+                encoded.hidden_states.index_select(&rows, 0)?,
+                encoded.padding_mask.index_select(&rows, 0)?,
+            )
+        } else {
+            (
+                encoded.hidden_states.clone(),
+                encoded.padding_mask.clone(),
+            )
+        };
+        let cross = self
+            .decoder_layers
+            .iter()
+            .map(|layer| layer.encoder_attn.project_kv(&hidden))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(DecoderState {
+            cross,
+            cache: vec![None; self.decoder_layers.len()],
+            padding_mask: mask,
+            past: 0,
+        })
+    }
+
+    /// Runs the decoder on `ids` (`[batch, new]`) after the positions already in `state`, updates
+    /// the cache and returns the logits `[batch, new, vocab]`.
+    pub fn decode(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Tensor> {
+        let (_, new) = ids.dims2()?;
+        let mut xs = self.decoder_embeddings.forward(ids, state.past)?;
+        let causal = if new > 1 {
+            Some(causal_mask(new, state.past, &self.device)?)
+        } else {
+            None
+        };
+        for (index, layer) in self.decoder_layers.iter().enumerate() {
+            let placement = layer.placement;
+            let cache = &mut state.cache[index];
+            xs = residual(placement, &layer.self_attn_layer_norm, &xs, |h| {
+                let step = layer.self_attn.project_kv(h)?;
+                let kv = match cache.as_ref() {
+                    Some(past) => past.append(&step)?,
+                    None => step,
+                };
+                let out = layer.self_attn.forward(h, &kv, causal.as_ref())?;
+                *cache = Some(kv);
+                Ok(out)
+            })?;
+            let cross = &state.cross[index];
+            xs = residual(placement, &layer.encoder_attn_layer_norm, &xs, |h| {
+                layer
+                    .encoder_attn
+                    .forward(h, cross, Some(&state.padding_mask))
+            })?;
+            xs = residual(placement, &layer.final_layer_norm, &xs, |h| {
+                layer.ffn.forward(h)
+            })?;
+        }
+        if let Some(norm) = &self.decoder_final_norm {
+            xs = norm.forward(&xs)?;
+        }
+        state.past += new;
+        let logits = xs.broadcast_matmul(&self.lm_head.t()?)?;
+        match &self.final_logits_bias {
+            Some(bias) => logits.broadcast_add(bias),
+            None => Ok(logits),
+        }
+    }
+
+    /// Logits of the last position only, `[batch, vocab]`, for one generation step.
+    pub fn decode_step(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Tensor> {
+        let logits = self.decode(state, ids)?;
+        let new = logits.dim(1)?;
+        logits.narrow(1, new - 1, 1)?.squeeze(1)?.to_dtype(DType::F32)
+    }
+
+    /// Dimension of the vocabulary the logits span.
+    pub fn vocab_size(&self) -> Result<usize> {
+        self.lm_head.dim(0)
+    }
+}
+
+/// Index of the maximum along the last dimension (for tests and greedy decoding).
+pub fn argmax_last(xs: &Tensor) -> Result<Tensor> {
+    xs.argmax(D::Minus1)
+}

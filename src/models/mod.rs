@@ -1,0 +1,17 @@
+//! Finding and loading models: Hub or local source, `config.json` and
+//! `generation_config.json`, weights, and tokenizers built from the repo's SentencePiece files.
+
+pub mod config;
+pub mod error;
+pub mod generation;
+mod json;
+pub mod source;
+pub mod spm;
+pub mod tokenizer;
+pub mod translation;
+pub mod weights;
+
+pub use error::LoadError;
+pub use generation::{GenerationDefaults, GenerationOptions};
+pub use source::ModelSource;
+pub use translation::{ModelInfo, TranslationModel};

@@ -1,0 +1,123 @@
+//! Checkpoint weights from `model.safetensors` (memory-mapped) or `pytorch_model.bin` (PyTorch
+//! pickle), exposed to the engine as a candle `VarBuilder` that checks every tensor's dtype and
+//! shape and names the file and tensor when something is wrong.
+
+use std::path::{Path, PathBuf};
+
+use candle_core::safetensors::MmapedSafetensors;
+use candle_core::pickle::PthTensors;
+use candle_core::{DType, Device, Shape, Tensor};
+use candle_nn::var_builder::SimpleBackend;
+use candle_nn::{Init, VarBuilder};
+
+use super::error::LoadError;
+
+/// The weight files we can read, in order of preference.
+pub const WEIGHT_FILES: [&str; 2] = ["model.safetensors", "pytorch_model.bin"];
+
+enum Store {
+    Safetensors(MmapedSafetensors),
+    Pytorch(PthTensors),
+}
+
+/// A weights file opened for loading.
+pub struct CheckedWeights {
+    path: PathBuf,
+    store: Store,
+}
+
+impl CheckedWeights {
+    /// Opens `path`, choosing the reader from the file name.
+    pub fn open(path: &Path) -> Result<Self, LoadError> {
+        let fail = |e: candle_core::Error| LoadError::Weights {
+            path: path.to_path_buf(),
+            message: format!("cannot read weights: {e}"),
+        };
+        let is_pickle = path
+            .extension()
+            .is_some_and(|ext| ext == "bin" || ext == "pt" || ext == "pth");
+        let store = if is_pickle {
+            Store::Pytorch(PthTensors::new(path, None).map_err(fail)?)
+        } else {
+            // SAFETY: the file is memory-mapped read-only; like every mmap-based loader we rely on
+            // it not being truncated while the model is alive.
+            Store::Safetensors(unsafe { MmapedSafetensors::new(path) }.map_err(fail)?)
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            store,
+        })
+    }
+
+    /// The file these weights come from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A `VarBuilder` over these weights producing `dtype` tensors on `device`.
+    pub fn var_builder(self, dtype: DType, device: &Device) -> VarBuilder<'static> {
+        VarBuilder::from_backend(Box::new(self), dtype, device.clone())
+    }
+
+    fn load(&self, name: &str, device: &Device) -> candle_core::Result<Tensor> {
+        match &self.store {
+            Store::Safetensors(st) => st.load(name, device),
+            Store::Pytorch(pth) => match pth.get(name)? {
+                Some(tensor) => tensor.to_device(device),
+                None => candle_core::bail!("tensor `{name}` is not in the file"),
+            },
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        match &self.store {
+            Store::Safetensors(st) => st.get(name).is_ok(),
+            Store::Pytorch(pth) => pth.tensor_infos().contains_key(name),
+        }
+    }
+}
+
+impl SimpleBackend for CheckedWeights {
+    fn get(
+        &self,
+        shape: Shape,
+        name: &str,
+        _init: Init,
+        dtype: DType,
+        device: &Device,
+    ) -> candle_core::Result<Tensor> {
+        if !self.contains(name) {
+            candle_core::bail!(
+                "{}: tensor `{name}` is missing (expected shape {shape:?})",
+                self.path.display()
+            );
+        }
+        let tensor = self.load(name, device)?;
+        if !matches!(
+            tensor.dtype(),
+            DType::F32 | DType::F16 | DType::BF16 | DType::F64
+        ) {
+            candle_core::bail!(
+                "{}: tensor `{name}` has dtype {:?}, expected a floating-point type",
+                self.path.display(),
+                tensor.dtype()
+            );
+        }
+        if tensor.shape() != &shape {
+            candle_core::bail!(
+                "{}: tensor `{name}` has shape {:?} but config.json implies {shape:?}",
+                self.path.display(),
+                tensor.dims()
+            );
+        }
+        tensor.to_dtype(dtype)
+    }
+
+    fn get_unchecked(&self, name: &str, dtype: DType, device: &Device) -> candle_core::Result<Tensor> {
+        self.load(name, device)?.to_dtype(dtype)
+    }
+
+    fn contains_tensor(&self, name: &str) -> bool {
+        self.contains(name)
+    }
+}

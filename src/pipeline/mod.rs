@@ -1,0 +1,8 @@
+//! What the analyst asks for, built from the engine and the text tools: for now, translating
+//! whole articles.
+
+pub mod translate;
+
+pub use translate::{
+    ArticleTranslation, PipelineError, SentenceTranslation, TranslateOptions, Translator,
+};

@@ -1,0 +1,60 @@
+//! Shared helpers: fixture paths and reference files written by `scripts/make_fixtures.py`.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+/// The tiny models built with transformers by `scripts/make_fixtures.sh`.
+pub const FIXTURES: [&str; 2] = ["marian-tiny-swish", "marian-tiny-relu"];
+
+/// Path of a fixture model directory.
+pub fn fixture_dir(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+/// `reference.json`: what transformers produced for the fixture.
+#[derive(Debug, Deserialize)]
+pub struct Reference {
+    pub forward: Forward,
+    pub generations: Vec<GenerationCase>,
+}
+
+/// One padded batch run through the model with teacher forcing.
+#[derive(Debug, Deserialize)]
+pub struct Forward {
+    pub input_ids: Vec<Vec<u32>>,
+    pub attention_mask: Vec<Vec<u32>>,
+    pub encoder_last_hidden_state: Vec<Vec<Vec<f32>>>,
+    pub decoder_input_ids: Vec<Vec<u32>>,
+    pub logits: Vec<Vec<Vec<f32>>>,
+}
+
+/// One `model.generate` call and its outputs.
+#[derive(Debug, Deserialize)]
+pub struct GenerationCase {
+    pub name: String,
+    pub kwargs: serde_json::Value,
+    pub texts: Vec<String>,
+    pub sequences: Vec<Vec<u32>>,
+    pub scores: Vec<f32>,
+    pub decoded: Vec<String>,
+}
+
+/// Loads a fixture's reference outputs.
+pub fn reference(name: &str) -> Reference {
+    let path = fixture_dir(name).join("reference.json");
+    let text = std::fs::read_to_string(&path).expect("reference.json is readable");
+    serde_json::from_str(&text).expect("reference.json parses")
+}
+
+/// Largest absolute difference between two equally long slices.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "compared slices differ in length");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
