@@ -42,7 +42,11 @@ enum OutputFormat {
 #[derive(Debug, Args)]
 struct TranslateArgs {
     /// Hub model id with optional revision (`owner/name@rev`) or a local model directory.
-    #[arg(long, env = "DRAGOMAN_MODEL", default_value = "Helsinki-NLP/opus-mt-fr-en")]
+    #[arg(
+        long,
+        env = "DRAGOMAN_MODEL",
+        default_value = "Helsinki-NLP/opus-mt-fr-en"
+    )]
     model: String,
     /// Beam width (1 = greedy); default from the model's generation_config.json.
     #[arg(long)]
@@ -78,7 +82,8 @@ fn device(kind: DeviceKind) -> Result<candle_core::Device> {
 fn open_input(path: Option<&PathBuf>) -> Result<Box<dyn BufRead>> {
     match path {
         Some(p) if p.as_os_str() != "-" => {
-            let file = std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            let file =
+                std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
             Ok(Box::new(std::io::BufReader::new(file)))
         }
         _ => Ok(Box::new(std::io::BufReader::new(std::io::stdin()))),
@@ -133,8 +138,12 @@ fn translate(args: TranslateArgs) -> Result<ExitCode> {
         let reply = match std::str::from_utf8(&line)
             .map_err(|e| format!("line {} is not valid UTF-8: {e}", number + 1))
             .and_then(|l| {
-                serde_json::from_str::<JsonlInput>(l)
-                    .map_err(|e| format!("line {}: expected {{\"id\": …, \"text\": \"…\"}}: {e}", number + 1))
+                serde_json::from_str::<JsonlInput>(l).map_err(|e| {
+                    format!(
+                        "line {}: expected {{\"id\": …, \"text\": \"…\"}}: {e}",
+                        number + 1
+                    )
+                })
             }) {
             Ok(item) => match translator.translate_article(&item.text, &options) {
                 Ok(result) => serde_json::json!({"id": item.id, "translation": result.text}),

@@ -129,7 +129,12 @@ struct FeedForward {
 }
 
 impl FeedForward {
-    fn new(d_model: usize, ffn_dim: usize, activation: Activation, vb: &VarBuilder) -> Result<Self> {
+    fn new(
+        d_model: usize,
+        ffn_dim: usize,
+        activation: Activation,
+        vb: &VarBuilder,
+    ) -> Result<Self> {
         Ok(Self {
             fc1: linear(d_model, ffn_dim, vb.pp("fc1"))?,
             fc2: linear(ffn_dim, d_model, vb.pp("fc2"))?,
@@ -156,7 +161,11 @@ impl EncoderLayer {
     fn new(cfg: &Seq2SeqConfig, vb: VarBuilder) -> Result<Self> {
         let eps = cfg.layer_norm_eps;
         Ok(Self {
-            self_attn: Attention::new(cfg.d_model, cfg.encoder_attention_heads, vb.pp("self_attn"))?,
+            self_attn: Attention::new(
+                cfg.d_model,
+                cfg.encoder_attention_heads,
+                vb.pp("self_attn"),
+            )?,
             self_attn_layer_norm: layer_norm(cfg.d_model, eps, vb.pp("self_attn_layer_norm"))?,
             ffn: FeedForward::new(cfg.d_model, cfg.encoder_ffn_dim, cfg.activation, &vb)?,
             final_layer_norm: layer_norm(cfg.d_model, eps, vb.pp("final_layer_norm"))?,
@@ -166,7 +175,8 @@ impl EncoderLayer {
 
     fn forward(&self, xs: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let xs = residual(self.placement, &self.self_attn_layer_norm, xs, |h| {
-            self.self_attn.forward(h, &self.self_attn.project_kv(h)?, Some(mask))
+            self.self_attn
+                .forward(h, &self.self_attn.project_kv(h)?, Some(mask))
         })?;
         residual(self.placement, &self.final_layer_norm, &xs, |h| {
             self.ffn.forward(h)
@@ -389,10 +399,7 @@ impl Seq2Seq {
                 encoded.padding_mask.index_select(&rows, 0)?,
             )
         } else {
-            (
-                encoded.hidden_states.clone(),
-                encoded.padding_mask.clone(),
-            )
+            (encoded.hidden_states.clone(), encoded.padding_mask.clone())
         };
         let cross = self
             .decoder_layers
@@ -455,7 +462,10 @@ impl Seq2Seq {
     pub fn decode_step(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Tensor> {
         let logits = self.decode(state, ids)?;
         let new = logits.dim(1)?;
-        logits.narrow(1, new - 1, 1)?.squeeze(1)?.to_dtype(DType::F32)
+        logits
+            .narrow(1, new - 1, 1)?
+            .squeeze(1)?
+            .to_dtype(DType::F32)
     }
 
     /// Dimension of the vocabulary the logits span.

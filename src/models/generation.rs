@@ -97,10 +97,7 @@ pub struct GenerationDefaults {
 impl GenerationDefaults {
     /// Reads `generation_config.json`, or the generation fields of `config.json` when the repo has none
     /// (transformers derives its generation config from `config.json` in that case).
-    pub fn from_files(
-        generation_config: Option<&Path>,
-        config: &Path,
-    ) -> Result<Self, LoadError> {
+    pub fn from_files(generation_config: Option<&Path>, config: &Path) -> Result<Self, LoadError> {
         read_json(generation_config.unwrap_or(config))
     }
 }
@@ -190,7 +187,10 @@ impl GenerationDefaults {
             // The decoder cannot look past its position table.
             max_length: max_length.min(max_positions),
             min_length,
-            length_penalty: options.length_penalty.or(self.length_penalty).unwrap_or(1.0),
+            length_penalty: options
+                .length_penalty
+                .or(self.length_penalty)
+                .unwrap_or(1.0),
             early_stopping: options
                 .early_stopping
                 .or(self.early_stopping)
@@ -253,7 +253,8 @@ mod tests {
     fn without_any_max_length_uses_twenty_new_tokens_capped_by_positions() {
         let cfg = GenerationDefaults::default().resolve(&GenerationOptions::default(), 16, 0, 1, 1);
         assert_eq!(cfg.max_length, 16);
-        let cfg = GenerationDefaults::default().resolve(&GenerationOptions::default(), 512, 0, 1, 1);
+        let cfg =
+            GenerationDefaults::default().resolve(&GenerationOptions::default(), 512, 0, 1, 1);
         assert_eq!(cfg.max_length, 21);
     }
 

@@ -128,14 +128,25 @@ impl ModelSource {
 /// `HF_HUB_OFFLINE` set to a true value, as huggingface_hub reads it.
 pub fn offline_mode() -> bool {
     std::env::var("HF_HUB_OFFLINE")
-        .map(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+        .map(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        })
         .unwrap_or(false)
 }
 
 enum Access {
     Local(PathBuf),
-    Offline { cache: Cache, repo: Repo },
-    Online { repo: Box<ApiRepo>, files: Vec<String> },
+    Offline {
+        cache: Cache,
+        repo: Repo,
+    },
+    Online {
+        repo: Box<ApiRepo>,
+        files: Vec<String>,
+    },
 }
 
 /// An opened model source from which files can be fetched.

@@ -154,7 +154,9 @@ pub enum SpmError {
         source: prost::DecodeError,
     },
     /// The model is BPE, word or char rather than unigram.
-    #[error("SentencePiece model {path} is a {model_type} model; only unigram models are supported")]
+    #[error(
+        "SentencePiece model {path} is a {model_type} model; only unigram models are supported"
+    )]
     NotUnigram {
         /// The model file.
         path: PathBuf,
@@ -218,12 +220,14 @@ impl Trie {
     /// All keys that are prefixes of `text`, shortest first, as `(byte length, value)`.
     fn prefixes<'a>(&'a self, text: &'a [u8]) -> impl Iterator<Item = (usize, u32)> + 'a {
         let mut node = Some(0);
-        text.iter().enumerate().map_while(move |(i, &b)| {
-            let next = self.child(node?, b)?;
-            node = Some(next);
-            Some((i + 1, self.nodes[next].value))
-        })
-        .filter_map(|(len, value)| value.map(|v| (len, v)))
+        text.iter()
+            .enumerate()
+            .map_while(move |(i, &b)| {
+                let next = self.child(node?, b)?;
+                node = Some(next);
+                Some((i + 1, self.nodes[next].value))
+            })
+            .filter_map(|(len, value)| value.map(|v| (len, v)))
     }
 
     /// The longest key that is a prefix of `text`, as its byte length.
@@ -397,10 +401,9 @@ impl Normalizer {
         let mut is_prev_space = self.remove_extra_whitespaces;
         while !input.is_empty() {
             let (mut sp, consumed) = self.normalize_prefix(input);
-            while is_prev_space {
-                match sp.strip_prefix(b" ") {
-                    Some(rest) => sp = rest,
-                    None => break,
+            if is_prev_space {
+                while let Some(rest) = sp.strip_prefix(b" ") {
+                    sp = rest;
                 }
             }
             if !sp.is_empty() {
@@ -513,7 +516,10 @@ impl SpmModel {
                 return Err(invalid(format!("piece {id} is empty")));
             }
             let kind = PieceType::from_proto(sp.r#type).ok_or_else(|| {
-                invalid(format!("piece {id} {text:?} has unknown type {:?}", sp.r#type))
+                invalid(format!(
+                    "piece {id} {text:?} has unknown type {:?}",
+                    sp.r#type
+                ))
             })?;
             let fresh = if kind.is_matchable() {
                 matchable.insert(text, id).is_none()
@@ -528,11 +534,10 @@ impl SpmModel {
                     user_defined.insert(text.as_bytes(), id);
                     has_user_defined = true;
                 }
-                PieceType::Unknown => {
-                    if unk_id.replace(id).is_some() {
-                        return Err(invalid("more than one unknown piece".into()));
-                    }
+                PieceType::Unknown if unk_id.is_some() => {
+                    return Err(invalid("more than one unknown piece".into()));
                 }
+                PieceType::Unknown => unk_id = Some(id),
                 PieceType::Byte => {
                     if !byte_fallback {
                         return Err(invalid(format!(
@@ -581,7 +586,12 @@ impl SpmModel {
         )
         .map_err(|e| invalid(format!("normalizer_spec: {e}")))?;
         let denormalizer = match &model.denormalizer_spec {
-            Some(spec) if spec.precompiled_charsmap.as_ref().is_some_and(|m| !m.is_empty()) => {
+            Some(spec)
+                if spec
+                    .precompiled_charsmap
+                    .as_ref()
+                    .is_some_and(|m| !m.is_empty()) =>
+            {
                 Some(
                     Normalizer::from_spec(spec, false, None)
                         .map_err(|e| invalid(format!("denormalizer_spec: {e}")))?,
@@ -649,7 +659,10 @@ impl SpmModel {
 
     /// Segments `text` like `SentencePieceProcessor.encode(text, out_type=str)`.
     pub fn encode(&self, text: &str) -> Vec<String> {
-        self.encode_with_ids(text).into_iter().map(|(p, _)| p).collect()
+        self.encode_with_ids(text)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect()
     }
 
     /// Segments `text` into `(piece, id)` pairs, as `encode` and `encode(out_type=int)`.
@@ -763,7 +776,10 @@ impl SpmModel {
 
     /// Joins pieces back into text like `SentencePieceProcessor.decode_pieces`.
     pub fn decode_pieces<S: AsRef<str>>(&self, pieces: &[S]) -> String {
-        let ids: Vec<u32> = pieces.iter().map(|p| self.piece_to_id(p.as_ref())).collect();
+        let ids: Vec<u32> = pieces
+            .iter()
+            .map(|p| self.piece_to_id(p.as_ref()))
+            .collect();
         let mut text = String::new();
         let mut is_bos_ws = true;
         let mut bos_ws_seen = false;
@@ -792,7 +808,13 @@ impl SpmModel {
     }
 
     /// `DecodeSentencePiece` inside `SentencePieceProcessor::Decode`.
-    fn decode_piece(&self, piece: &str, id: u32, kind: PieceType, is_bos_ws: bool) -> (String, bool) {
+    fn decode_piece(
+        &self,
+        piece: &str,
+        id: u32,
+        kind: PieceType,
+        is_bos_ws: bool,
+    ) -> (String, bool) {
         match kind {
             PieceType::Control => return (String::new(), false),
             PieceType::Unknown => {
@@ -847,4 +869,108 @@ fn piece_to_byte(piece: &str) -> Option<u8> {
     let byte = u8::from_str_radix(hex, 16).ok()?;
     // Only the exact `%02X` spelling is a byte piece.
     (byte_to_piece(byte) == piece).then_some(byte)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::proto::{ModelProto, NormalizerSpec, SentencePiece, TrainerSpec};
+    use super::*;
+
+    /// A hand-built model; expected outputs come from `sentencepiece` 0.2.3 on the same proto.
+    fn tiny() -> ModelProto {
+        let pieces = [
+            ("<unk>", 0.0, 2),
+            ("<s>", 0.0, 3),
+            ("</s>", 0.0, 3),
+            ("<x>", 0.0, 4),
+            ("\u{2581}", -2.0, 1),
+            ("a", -3.0, 1),
+            ("b", -3.0, 1),
+            ("\u{2581}a", -1.5, 1),
+            ("ab", -2.5, 1),
+            ("<", -4.0, 1),
+            ("/", -4.0, 1),
+            ("s", -4.0, 1),
+            (">", -4.0, 1),
+            ("x", -4.0, 1),
+            ("c", -5.0, 5),
+        ];
+        ModelProto {
+            pieces: pieces
+                .iter()
+                .map(|&(piece, score, kind)| SentencePiece {
+                    piece: Some(piece.to_string()),
+                    score: Some(score),
+                    r#type: Some(kind),
+                })
+                .collect(),
+            trainer_spec: Some(TrainerSpec {
+                model_type: Some(1),
+                ..TrainerSpec::default()
+            }),
+            normalizer_spec: Some(NormalizerSpec {
+                name: Some("identity".into()),
+                ..NormalizerSpec::default()
+            }),
+            denormalizer_spec: None,
+        }
+    }
+
+    #[test]
+    fn encodes_like_sentencepiece() {
+        let model = SpmModel::from_proto(&tiny(), Path::new("tiny.model")).expect("valid model");
+        let cases: [(&str, &[(&str, u32)]); 7] = [
+            ("  a  b  ", &[("▁a", 7), ("▁", 4), ("b", 6)]),
+            ("ab", &[("▁", 4), ("ab", 8)]),
+            // Control pieces never match text.
+            (
+                "</s>",
+                &[("▁", 4), ("<", 9), ("/", 10), ("s", 11), (">", 12)],
+            ),
+            // User-defined pieces win.
+            ("a<x>b", &[("▁a", 7), ("<x>", 3), ("b", 6)]),
+            // Runs of unknown characters merge into one piece.
+            (
+                "日本 語a",
+                &[("▁", 4), ("日本", 0), ("▁", 4), ("語", 0), ("a", 5)],
+            ),
+            // Unused pieces are unknown.
+            ("c", &[("▁", 4), ("c", 0)]),
+            ("", &[]),
+        ];
+        for (text, expected) in cases {
+            let got = model.encode_with_ids(text);
+            let expected: Vec<(String, u32)> = expected
+                .iter()
+                .map(|&(p, id)| (p.to_string(), id))
+                .collect();
+            assert_eq!(got, expected, "encode({text:?})");
+        }
+        assert_eq!(model.decode_pieces(&["▁a", "▁", "b"]), "a b");
+        assert_eq!(
+            model.decode_pieces(&["▁", "<unk>", "日本"]),
+            " \u{2047} 日本"
+        );
+    }
+
+    #[test]
+    fn rejects_bpe_and_broken_models() {
+        let path = Path::new("bpe.model");
+        let mut bpe = tiny();
+        bpe.trainer_spec = Some(TrainerSpec {
+            model_type: Some(2),
+            ..TrainerSpec::default()
+        });
+        let err = SpmModel::from_proto(&bpe, path).expect_err("BPE must be rejected");
+        assert!(matches!(err, SpmError::NotUnigram { .. }), "{err:?}");
+        assert!(err.to_string().contains("bpe.model") && err.to_string().contains("BPE"));
+
+        let mut no_unk = tiny();
+        no_unk.pieces.remove(0);
+        let err = SpmModel::from_proto(&no_unk, path).expect_err("no <unk> must fail");
+        assert!(matches!(err, SpmError::Invalid { .. }), "{err:?}");
+
+        let err = SpmModel::from_bytes(b"\xff\xff\xff", path).expect_err("garbage must fail");
+        assert!(matches!(err, SpmError::Protobuf { .. }), "{err:?}");
+    }
 }

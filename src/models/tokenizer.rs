@@ -1,4 +1,4 @@
-//! Marian tokenizer: transformers' `MarianTokenizer` rebuilt on [`super::spm`].
+//! Marian tokenizer: transformers' `MarianTokenizer` rebuilt on the sibling `spm` module.
 //!
 //! Reference: transformers 5.24 `models/marian/tokenization_marian.py` (`MarianTokenizer`)
 //! and the slow-tokenizer base it sits on, `tokenization_python.py` (`tokenize`, `Trie.split`,
@@ -245,10 +245,11 @@ impl Config {
         for (key, value) in obj {
             let is_token_string = value.is_string()
                 || value.get("__type").and_then(|t| t.as_str()) == Some("AddedToken");
-            if key.ends_with("_token") && !SPECIAL_TOKENS_ATTRIBUTES.contains(&key.as_str()) {
-                if is_token_string {
-                    set_named(key, value)?;
-                }
+            if key.ends_with("_token")
+                && !SPECIAL_TOKENS_ATTRIBUTES.contains(&key.as_str())
+                && is_token_string
+            {
+                set_named(key, value)?;
             }
         }
         named.sort_by_key(|(k, _)| {
@@ -271,7 +272,8 @@ impl Config {
                 }
                 serde_json::Value::Object(map) => {
                     for (name, item) in map {
-                        let token = parse_added_token(item).ok_or_else(|| bad(key, "not a token"))?;
+                        let token =
+                            parse_added_token(item).ok_or_else(|| bad(key, "not a token"))?;
                         named.push((name.clone(), token));
                     }
                 }
@@ -741,8 +743,8 @@ mod tests {
             .unwrap_or_else(|e| panic!("{model}: {e}"));
         let text = std::fs::read_to_string(dir.join("reference.json"))
             .unwrap_or_else(|e| panic!("{model}: reference.json: {e}"));
-        let reference = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("{model}: reference.json: {e}"));
+        let reference =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{model}: reference.json: {e}"));
         (tokenizer, reference)
     }
 
@@ -750,7 +752,10 @@ mod tests {
     fn encode_matches_transformers() {
         for model in MODELS {
             let (tokenizer, reference) = load(model);
-            assert!(!reference.tokenizer.is_empty(), "{model}: no tokenizer cases");
+            assert!(
+                !reference.tokenizer.is_empty(),
+                "{model}: no tokenizer cases"
+            );
             for case in &reference.tokenizer {
                 let ids = tokenizer.encode(&case.text);
                 assert_eq!(ids, case.ids, "{model}: encode({:?})", case.text);
@@ -773,20 +778,33 @@ mod tests {
 
     #[test]
     fn special_ids_come_from_vocab() {
-        let (tokenizer, _) = load("marian-tiny-relu");
-        assert_eq!(tokenizer.eos_id(), 0);
-        assert_eq!(tokenizer.unk_id(), 1);
-        assert_eq!(tokenizer.pad_id(), 545);
-        assert_eq!(tokenizer.vocab_size(), 546);
-        assert_eq!(tokenizer.encode(""), vec![0]);
+        for model in MODELS {
+            let (tokenizer, _) = load(model);
+            let path = Path::new(FIXTURES).join(model).join("vocab.json");
+            let text = std::fs::read_to_string(path).expect("vocab.json");
+            let vocab: HashMap<String, u32> = serde_json::from_str(&text).expect("vocab.json");
+            assert_eq!(tokenizer.eos_id(), vocab["</s>"], "{model}");
+            assert_eq!(tokenizer.unk_id(), vocab["<unk>"], "{model}");
+            assert_eq!(tokenizer.pad_id(), vocab["<pad>"], "{model}");
+            assert_eq!(tokenizer.vocab_size(), vocab.len(), "{model}");
+            assert_eq!(tokenizer.encode(""), vec![vocab["</s>"]], "{model}");
+        }
     }
 
     fn scratch_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("dragoman-tok-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create scratch dir");
-        for file in ["source.spm", "target.spm", "vocab.json", "tokenizer_config.json"] {
-            std::fs::copy(Path::new(FIXTURES).join("marian-tiny-relu").join(file), dir.join(file))
-                .expect("copy fixture");
+        for file in [
+            "source.spm",
+            "target.spm",
+            "vocab.json",
+            "tokenizer_config.json",
+        ] {
+            std::fs::copy(
+                Path::new(FIXTURES).join("marian-tiny-relu").join(file),
+                dir.join(file),
+            )
+            .expect("copy fixture");
         }
         dir
     }
@@ -797,7 +815,10 @@ mod tests {
         let files = TokenizerFiles::from_dir(&dir);
         std::fs::remove_file(&files.source_spm).expect("remove");
         let err = MarianTokenizer::from_files(&files).expect_err("missing spm must fail");
-        assert!(matches!(err, TokenizerError::Spm(SpmError::Io { .. })), "{err:?}");
+        assert!(
+            matches!(err, TokenizerError::Spm(SpmError::Io { .. })),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("source.spm"), "{err}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -806,7 +827,11 @@ mod tests {
     fn garbled_spm_names_the_file() {
         let dir = scratch_dir("garbled");
         let files = TokenizerFiles::from_dir(&dir);
-        for garbage in [&b"\xff\xff\xff\xff not a protobuf"[..], b"", b"\x0a\x02\x0a\x00"] {
+        for garbage in [
+            &b"\xff\xff\xff\xff not a protobuf"[..],
+            b"",
+            b"\x0a\x02\x0a\x00",
+        ] {
             std::fs::write(&files.target_spm, garbage).expect("write");
             let err = MarianTokenizer::from_files(&files).expect_err("garbled spm must fail");
             assert!(err.to_string().contains("target.spm"), "{err}");

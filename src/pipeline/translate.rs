@@ -144,8 +144,8 @@ impl Translator {
         options: &TranslateOptions,
     ) -> Result<Vec<SentenceTranslation>, PipelineError> {
         let tokenizer = &self.model.tokenizer;
-        // Source length including EOS must fit the position table.
-        let budget = self.model.info.max_positions.saturating_sub(1).max(1);
+        // `count_tokens` includes EOS; the whole source must fit the position table.
+        let budget = self.model.info.max_positions;
         let count = |text: &str| tokenizer.count_tokens(text);
         let mut units = Vec::new();
         let mut parts = vec![0usize; sentences.len()];

@@ -37,18 +37,33 @@ fn fixture_arg() -> String {
 fn translate_reads_stdin_and_prints_the_library_result() {
     let model = fixture_arg();
     let output = run(&["translate", "--model", &model], ARTICLE, &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let printed = String::from_utf8(output.stdout).expect("utf-8");
 
-    let loaded = TranslationModel::load(&ModelSource::Local(fixture_dir("marian-tiny-swish")), &Device::Cpu)
-        .expect("loads");
+    let loaded = TranslationModel::load(
+        &ModelSource::Local(fixture_dir("marian-tiny-swish")),
+        &Device::Cpu,
+    )
+    .expect("loads");
     let expected = Translator::new(loaded)
         .translate_article(ARTICLE, &TranslateOptions::default())
         .expect("translates");
     assert_eq!(printed, format!("{}\n", expected.text));
     // Line structure survives: 5 lines in (the last one empty), the bullet kept.
-    assert_eq!(expected.text.split('\n').count(), ARTICLE.split('\n').count());
-    assert!(expected.text.split('\n').nth(3).expect("line 4").starts_with("- "));
+    assert_eq!(
+        expected.text.split('\n').count(),
+        ARTICLE.split('\n').count()
+    );
+    assert!(expected
+        .text
+        .split('\n')
+        .nth(3)
+        .expect("line 4")
+        .starts_with("- "));
     assert!(expected.sentences.len() >= 4);
 }
 
@@ -64,8 +79,16 @@ fn empty_input_gives_empty_output() {
 fn jsonl_mode_answers_every_line_and_flags_bad_ones() {
     let model = fixture_arg();
     let input = "{\"id\": 1, \"text\": \"Bonjour.\"}\nnot json\n{\"id\": \"b\", \"text\": \"Le sommet s’est achevé.\"}\n";
-    let output = run(&["translate", "--model", &model, "--jsonl", "--beams", "1"], input, &[]);
-    assert_eq!(output.status.code(), Some(2), "a bad line makes the exit code non-zero");
+    let output = run(
+        &["translate", "--model", &model, "--jsonl", "--beams", "1"],
+        input,
+        &[],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a bad line makes the exit code non-zero"
+    );
     let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
         .expect("utf-8")
         .lines()
@@ -73,8 +96,12 @@ fn jsonl_mode_answers_every_line_and_flags_bad_ones() {
         .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["id"], 1);
-    assert!(lines[0]["translation"].as_str().is_some_and(|t| !t.is_empty()));
-    assert!(lines[1]["error"].as_str().is_some_and(|e| e.contains("line 2")));
+    assert!(lines[0]["translation"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    assert!(lines[1]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("line 2")));
     assert_eq!(lines[2]["id"], "b");
 }
 
@@ -91,12 +118,19 @@ fn offline_mode_names_the_missing_file() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("config.json"), "{stderr}");
     assert!(stderr.contains("HF_HUB_OFFLINE"), "{stderr}");
-    assert!(stderr.contains("Helsinki-NLP/opus-mt-fr-en@main"), "{stderr}");
+    assert!(
+        stderr.contains("Helsinki-NLP/opus-mt-fr-en@main"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn missing_model_directory_is_a_clear_error() {
-    let output = run(&["translate", "--model", "./no/such/model"], "Bonjour.", &[]);
+    let output = run(
+        &["translate", "--model", "./no/such/model"],
+        "Bonjour.",
+        &[],
+    );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("no/such/model"), "{stderr}");
@@ -106,7 +140,10 @@ fn missing_model_directory_is_a_clear_error() {
 fn offline_mode_loads_a_hub_id_from_the_standard_cache() {
     // The layout huggingface_hub writes: hub/models--owner--name/{refs/main, snapshots/<commit>/…}.
     let home = tempfile::tempdir().expect("temp dir");
-    let repo = home.path().join("hub").join("models--dragoman-test--tiny-swish");
+    let repo = home
+        .path()
+        .join("hub")
+        .join("models--dragoman-test--tiny-swish");
     let commit = "0123456789abcdef0123456789abcdef01234567";
     let snapshot = repo.join("snapshots").join(commit);
     std::fs::create_dir_all(&snapshot).expect("snapshot dir");
@@ -118,8 +155,16 @@ fn offline_mode_loads_a_hub_id_from_the_standard_cache() {
     }
     let home_arg = home.path().display().to_string();
     let envs = [("HF_HUB_OFFLINE", "1"), ("HF_HOME", home_arg.as_str())];
-    let by_id = run(&["translate", "--model", "dragoman-test/tiny-swish"], ARTICLE, &envs);
-    assert!(by_id.status.success(), "{}", String::from_utf8_lossy(&by_id.stderr));
+    let by_id = run(
+        &["translate", "--model", "dragoman-test/tiny-swish"],
+        ARTICLE,
+        &envs,
+    );
+    assert!(
+        by_id.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_id.stderr)
+    );
     let by_dir = run(&["translate", "--model", &fixture_arg()], ARTICLE, &[]);
     assert_eq!(by_id.stdout, by_dir.stdout);
 }

@@ -31,7 +31,10 @@ fn missing_files_are_named() {
         let dir = copy_fixture("marian-tiny-swish");
         std::fs::remove_file(dir.path().join(file)).expect("remove");
         let message = load_error(dir.path());
-        assert!(message.contains(file), "message for missing {file}: {message}");
+        assert!(
+            message.contains(file),
+            "message for missing {file}: {message}"
+        );
     }
     let dir = copy_fixture("marian-tiny-swish");
     std::fs::remove_file(dir.path().join("model.safetensors")).expect("remove");
@@ -65,10 +68,16 @@ fn integer_weights_are_rejected_with_their_dtype() {
     let mut tensors: HashMap<String, Tensor> = tensors;
     let name = "model.encoder.layers.0.fc1.weight";
     let original = tensors.get(name).expect("tensor exists").clone();
-    tensors.insert(name.to_string(), original.to_dtype(DType::U32).expect("cast"));
+    tensors.insert(
+        name.to_string(),
+        original.to_dtype(DType::U32).expect("cast"),
+    );
     candle_core::safetensors::save(&tensors, &path).expect("save");
     let message = load_error(dir.path());
-    assert!(message.contains(name) && message.contains("U32"), "{message}");
+    assert!(
+        message.contains(name) && message.contains("U32"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -88,5 +97,8 @@ fn unsupported_activation_is_reported() {
     config["activation_function"] = "mish".into();
     std::fs::write(&path, config.to_string()).expect("write");
     let message = load_error(dir.path());
-    assert!(message.contains("mish") && message.contains("config.json"), "{message}");
+    assert!(
+        message.contains("mish") && message.contains("config.json"),
+        "{message}"
+    );
 }

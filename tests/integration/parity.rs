@@ -29,7 +29,13 @@ fn encoder_states_and_teacher_forced_logits_match_transformers() {
         let mask = tensor(&forward.attention_mask);
         let encoded = model.model.encode(&ids, &mask).expect("encode");
         let states: Vec<Vec<Vec<f32>>> = encoded.hidden_states.to_vec3().expect("states");
-        let expected: Vec<f32> = forward.encoder_last_hidden_state.iter().flatten().flatten().copied().collect();
+        let expected: Vec<f32> = forward
+            .encoder_last_hidden_state
+            .iter()
+            .flatten()
+            .flatten()
+            .copied()
+            .collect();
         let actual: Vec<f32> = states.iter().flatten().flatten().copied().collect();
         let diff = max_abs_diff(&actual, &expected);
         assert!(diff < TOLERANCE, "{name}: encoder states differ by {diff}");
@@ -43,7 +49,10 @@ fn encoder_states_and_teacher_forced_logits_match_transformers() {
         let expected: Vec<f32> = forward.logits.iter().flatten().flatten().copied().collect();
         let actual: Vec<f32> = logits.iter().flatten().flatten().copied().collect();
         let diff = max_abs_diff(&actual, &expected);
-        assert!(diff < TOLERANCE, "{name}: teacher-forced logits differ by {diff}");
+        assert!(
+            diff < TOLERANCE,
+            "{name}: teacher-forced logits differ by {diff}"
+        );
     }
 }
 
@@ -54,12 +63,19 @@ fn incremental_decoding_matches_teacher_forcing() {
         let forward = reference(name).forward;
         let encoded = model
             .model
-            .encode(&tensor(&forward.input_ids), &tensor(&forward.attention_mask))
+            .encode(
+                &tensor(&forward.input_ids),
+                &tensor(&forward.attention_mask),
+            )
             .expect("encode");
         let mut state = model.model.start_decoding(&encoded, 1).expect("start");
         let steps = forward.decoder_input_ids[0].len();
         for step in 0..steps {
-            let column: Vec<Vec<u32>> = forward.decoder_input_ids.iter().map(|row| vec![row[step]]).collect();
+            let column: Vec<Vec<u32>> = forward
+                .decoder_input_ids
+                .iter()
+                .map(|row| vec![row[step]])
+                .collect();
             let logits: Vec<Vec<f32>> = model
                 .model
                 .decode_step(&mut state, &tensor(&column))
@@ -68,7 +84,10 @@ fn incremental_decoding_matches_teacher_forcing() {
                 .expect("logits");
             for (row, actual) in logits.iter().enumerate() {
                 let diff = max_abs_diff(actual, &forward.logits[row][step]);
-                assert!(diff < TOLERANCE, "{name}: step {step} row {row} differs by {diff}");
+                assert!(
+                    diff < TOLERANCE,
+                    "{name}: step {step} row {row} differs by {diff}"
+                );
             }
         }
     }
@@ -80,7 +99,8 @@ fn options(kwargs: &serde_json::Value) -> GenerationOptions {
     for ignored in ["do_sample", "return_dict_in_generate", "output_scores"] {
         map.remove(ignored);
     }
-    serde_json::from_value(serde_json::Value::Object(map)).expect("kwargs map onto GenerationOptions")
+    serde_json::from_value(serde_json::Value::Object(map))
+        .expect("kwargs map onto GenerationOptions")
 }
 
 #[test]
@@ -89,17 +109,31 @@ fn generations_match_transformers_token_for_token() {
         let model = load(name);
         let reference = reference(name);
         let pad = model.model.config().pad_token_id;
-        assert!(reference.generations.len() >= 10, "{name}: expected the full set of cases");
+        assert!(
+            reference.generations.len() >= 10,
+            "{name}: expected the full set of cases"
+        );
         for case in &reference.generations {
             let cfg = model.generation_config(&options(&case.kwargs));
-            let sources: Vec<Vec<u32>> = case.texts.iter().map(|t| model.tokenizer.encode(t)).collect();
+            let sources: Vec<Vec<u32>> = case
+                .texts
+                .iter()
+                .map(|t| model.tokenizer.encode(t))
+                .collect();
             let outputs = generate_batch(&model.model, &sources, &cfg).expect("generate");
             let flat: Vec<_> = outputs.iter().flatten().collect();
-            assert_eq!(flat.len(), case.sequences.len(), "{name}/{}: number of outputs", case.name);
+            assert_eq!(
+                flat.len(),
+                case.sequences.len(),
+                "{name}/{}: number of outputs",
+                case.name
+            );
             for (index, (hypothesis, expected)) in flat.iter().zip(&case.sequences).enumerate() {
                 // transformers: decoder start first, then tokens, then padding up to the longest output.
                 let mut expected_tokens = expected[1..].to_vec();
-                while expected_tokens.len() > hypothesis.tokens.len() && expected_tokens.last() == Some(&pad) {
+                while expected_tokens.len() > hypothesis.tokens.len()
+                    && expected_tokens.last() == Some(&pad)
+                {
                     expected_tokens.pop();
                 }
                 assert_eq!(
@@ -133,14 +167,27 @@ fn batched_generation_equals_one_by_one() {
         let reference = reference(name);
         for case in reference.generations.iter().filter(|c| c.texts.len() > 1) {
             let cfg = model.generation_config(&options(&case.kwargs));
-            let sources: Vec<Vec<u32>> = case.texts.iter().map(|t| model.tokenizer.encode(t)).collect();
+            let sources: Vec<Vec<u32>> = case
+                .texts
+                .iter()
+                .map(|t| model.tokenizer.encode(t))
+                .collect();
             let batched = generate_batch(&model.model, &sources, &cfg).expect("batched");
             for (source, together) in sources.iter().zip(&batched) {
-                let alone = generate_batch(&model.model, std::slice::from_ref(source), &cfg).expect("alone");
+                let alone = generate_batch(&model.model, std::slice::from_ref(source), &cfg)
+                    .expect("alone");
                 assert_eq!(alone[0].len(), together.len());
                 for (a, b) in alone[0].iter().zip(together) {
-                    assert_eq!(a.tokens, b.tokens, "{name}/{}: batch changed the output", case.name);
-                    assert!((a.score - b.score).abs() < 1e-5, "{name}/{}: batch changed the score", case.name);
+                    assert_eq!(
+                        a.tokens, b.tokens,
+                        "{name}/{}: batch changed the output",
+                        case.name
+                    );
+                    assert!(
+                        (a.score - b.score).abs() < 1e-5,
+                        "{name}/{}: batch changed the score",
+                        case.name
+                    );
                 }
             }
         }

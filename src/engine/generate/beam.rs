@@ -55,7 +55,9 @@ fn top_k_continuations(scores: &[Vec<f32>], beam_scores: &[f32], k: usize) -> Ve
         for (token, &score) in row.iter().enumerate() {
             let total = score + base;
             // NaN and -inf never beat a full list; equal scores keep the earlier (lower index) one.
-            if best.len() == k && !(total > best[k - 1].score) {
+            if best.len() == k
+                && total.partial_cmp(&best[k - 1].score) != Some(std::cmp::Ordering::Greater)
+            {
                 continue;
             }
             let at = best.partition_point(|c| c.score >= total);
@@ -143,8 +145,8 @@ pub(super) fn search(
 
             // Finished slots: previous ones merged with the top `beams` candidates that stopped.
             let denominator = penalty_denominator(cur_len, cfg.length_penalty);
-            let full = item.slots.iter().all(|s| s.finished)
-                && cfg.early_stopping == EarlyStopping::Eager;
+            let full =
+                item.slots.iter().all(|s| s.finished) && cfg.early_stopping == EarlyStopping::Eager;
             let mut merged: Vec<Slot> = item.slots.clone();
             for (k, (candidate, &hit)) in candidates.iter().zip(&hits).enumerate() {
                 let just_finished = hit && k < beams;
@@ -189,12 +191,12 @@ pub(super) fn search(
 
         for &index in &active {
             let item = &mut items[index];
-            let hypothetical = if cfg.early_stopping == EarlyStopping::Never && cfg.length_penalty > 0.0
-            {
-                cfg.max_length - 1
-            } else {
-                cur_len - 1
-            };
+            let hypothetical =
+                if cfg.early_stopping == EarlyStopping::Never && cfg.length_penalty > 0.0 {
+                    cfg.max_length - 1
+                } else {
+                    cur_len - 1
+                };
             let best_possible =
                 item.running_scores[0] / penalty_denominator(hypothetical, cfg.length_penalty);
             let worst_finished = item
@@ -202,16 +204,19 @@ pub(super) fn search(
                 .iter()
                 .map(|s| s.score)
                 .fold(f32::INFINITY, f32::min);
-            item.improvable &= item.slots.iter().any(|s| {
-                best_possible > if s.finished { worst_finished } else { SENTINEL }
-            });
+            item.improvable &= item
+                .slots
+                .iter()
+                .any(|s| best_possible > if s.finished { worst_finished } else { SENTINEL });
             let all_finished = item.slots.iter().all(|s| s.finished);
             item.done = !item.improvable
                 || (all_finished && cfg.early_stopping == EarlyStopping::Eager)
                 || at_max_length;
         }
 
-        let still: Vec<usize> = (0..active.len()).filter(|&p| !items[active[p]].done).collect();
+        let still: Vec<usize> = (0..active.len())
+            .filter(|&p| !items[active[p]].done)
+            .collect();
         if still.is_empty() {
             break;
         }

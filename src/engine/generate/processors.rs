@@ -119,12 +119,25 @@ mod tests {
         assert_eq!(scores[3], 3.0);
         let mut scores = vec![0.5, 1.0, 2.0, 3.0, 4.0];
         processors.apply(&[4, 1, 2, 3, 1], &mut scores);
-        assert_eq!(scores, vec![0.0, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY]);
+        assert_eq!(
+            scores,
+            vec![
+                0.0,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY
+            ]
+        );
     }
 
     #[test]
     fn no_repeat_ngram_bans_the_completion_of_a_seen_bigram() {
-        let cfg = GenerationConfig { no_repeat_ngram_size: 2, forced_eos_token_id: None, ..config() };
+        let cfg = GenerationConfig {
+            no_repeat_ngram_size: 2,
+            forced_eos_token_id: None,
+            ..config()
+        };
         let processors = LogitsProcessors::new(&cfg);
         let mut scores = vec![0.0; 5];
         processors.apply(&[4, 1, 2, 1], &mut scores);
@@ -134,7 +147,11 @@ mod tests {
 
     #[test]
     fn repetition_penalty_depends_on_the_sign_and_applies_once() {
-        let cfg = GenerationConfig { repetition_penalty: 2.0, forced_eos_token_id: None, ..config() };
+        let cfg = GenerationConfig {
+            repetition_penalty: 2.0,
+            forced_eos_token_id: None,
+            ..config()
+        };
         let processors = LogitsProcessors::new(&cfg);
         let mut scores = vec![1.0, -1.0, 4.0, 3.0, 0.0];
         processors.apply(&[4, 1, 2, 2], &mut scores);
@@ -145,7 +162,11 @@ mod tests {
 
     #[test]
     fn min_length_bans_eos_until_reached() {
-        let cfg = GenerationConfig { min_length: 3, forced_eos_token_id: None, ..config() };
+        let cfg = GenerationConfig {
+            min_length: 3,
+            forced_eos_token_id: None,
+            ..config()
+        };
         let processors = LogitsProcessors::new(&cfg);
         let mut scores = vec![1.0; 5];
         processors.apply(&[4, 1], &mut scores);
