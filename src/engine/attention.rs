@@ -3,7 +3,7 @@
 //! Keys and values are projected by the caller-visible [`Attention::project_kv`], so cross-attention
 //! projects the encoder output once per input and self-attention appends one step at a time.
 
-use candle_core::{Module, Result, Tensor, D};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::{linear, Linear, VarBuilder};
 
 /// Keys and values of one attention layer, shaped `[batch, heads, time, head_dim]`.
@@ -111,9 +111,4 @@ pub fn causal_mask(tq: usize, past: usize, device: &candle_core::Device) -> Resu
         .flat_map(|i| (0..tk).map(move |j| if j > past + i { MASKED } else { 0.0 }))
         .collect();
     Tensor::from_vec(values, (1, 1, tq, tk), device)
-}
-
-/// Numerically stable log-softmax over the last dimension.
-pub fn log_softmax_last_dim(xs: &Tensor) -> Result<Tensor> {
-    candle_nn::ops::log_softmax(xs, D::Minus1)
 }

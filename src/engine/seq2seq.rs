@@ -5,7 +5,7 @@
 //! conversion. Per-input state ([`DecoderState`]) lives outside the model: the model itself is
 //! immutable and can serve any number of requests at once.
 
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
 
 use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
@@ -231,6 +231,8 @@ pub struct DecoderState {
     cross: Vec<KeyValue>,
     cache: Vec<Option<KeyValue>>,
     padding_mask: Tensor,
+    /// For each row, the encoder input it decodes (rows of one input share cross-attention state).
+    row_sources: Vec<usize>,
     past: usize,
 }
 
@@ -241,25 +243,28 @@ impl DecoderState {
     }
 
     /// Rows of the batch this state decodes.
-    pub fn batch_size(&self) -> Result<usize> {
-        self.padding_mask.dim(0)
+    pub fn batch_size(&self) -> usize {
+        self.row_sources.len()
     }
 
-    /// Keeps (and reorders) the batch rows named by `indices`, e.g. after a beam-search step.
-    pub fn select_rows(&mut self, indices: &Tensor) -> Result<()> {
+    /// Keeps the rows named by `rows`, in that order: new row `i` continues old row `rows[i]`
+    /// (beam reordering, or dropping finished inputs). Cross-attention state is only copied
+    /// when the set of inputs changes, since rows of one input share it.
+    pub fn reorder_rows(&mut self, rows: &[usize]) -> Result<()> {
+        let device = self.padding_mask.device().clone();
+        let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
+        let index = Tensor::new(index.as_slice(), &device)?;
         for kv in self.cache.iter_mut().flatten() {
-            *kv = kv.select_rows(indices)?;
+            *kv = kv.select_rows(&index)?;
         }
-        Ok(())
-    }
-
-    /// Keeps only the rows named by `indices`, including cross-attention state (dropping finished inputs).
-    pub fn retain_rows(&mut self, indices: &Tensor) -> Result<()> {
-        self.select_rows(indices)?;
-        for kv in self.cross.iter_mut() {
-            *kv = kv.select_rows(indices)?;
+        let sources: Vec<usize> = rows.iter().map(|&r| self.row_sources[r]).collect();
+        if sources != self.row_sources {
+            for kv in self.cross.iter_mut() {
+                *kv = kv.select_rows(&index)?;
+            }
+            self.padding_mask = self.padding_mask.index_select(&index, 0)?;
+            self.row_sources = sources;
         }
-        self.padding_mask = self.padding_mask.index_select(indices, 0)?;
         Ok(())
     }
 }
@@ -406,10 +411,12 @@ impl Seq2Seq {
             .iter()
             .map(|layer| layer.encoder_attn.project_kv(&hidden))
             .collect::<Result<Vec<_>>>()?;
+        let rows = hidden.dim(0)?;
         Ok(DecoderState {
             cross,
             cache: vec![None; self.decoder_layers.len()],
             padding_mask: mask,
+            row_sources: (0..rows).map(|row| row / expand.max(1)).collect(),
             past: 0,
         })
     }
@@ -472,9 +479,4 @@ impl Seq2Seq {
     pub fn vocab_size(&self) -> Result<usize> {
         self.lm_head.dim(0)
     }
-}
-
-/// Index of the maximum along the last dimension (for tests and greedy decoding).
-pub fn argmax_last(xs: &Tensor) -> Result<Tensor> {
-    xs.argmax(D::Minus1)
 }

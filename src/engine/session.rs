@@ -42,10 +42,7 @@ impl StepDecoder for Session<'_> {
     }
 
     fn reorder(&mut self, rows: &[usize]) -> Result<(), GenerateError> {
-        let rows: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
-        let rows = Tensor::new(rows.as_slice(), self.model.device())?;
-        self.state.retain_rows(&rows)?;
-        Ok(())
+        Ok(self.state.reorder_rows(rows)?)
     }
 }
 
