@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build tiny random Marian translation fixtures and transformers reference outputs.
+"""Build tiny Marian translation fixtures and the reference outputs of transformers.
 
 Run through scripts/make_fixtures.sh (which pins the Python package versions).
 
@@ -11,11 +11,16 @@ Helsinki-NLP/opus-mt-* Hub repository:
     model.safetensors  (swish model)   or   pytorch_model.bin  (relu model)
     reference.json     (outputs of transformers, see tests/fixtures/README.md)
 
+The models are initialised from fixed seeds and then trained briefly (800 Adam steps) on
+scripts/corpus so that their output depends on the input and ends at varied lengths (purely
+random weights repeat one token to the length limit, which makes parity tests weak).
+
 Everything is deterministic: SentencePiece is trained from an in-memory iterator with one
-thread (no file paths end up in the .spm protos), the models are initialised from fixed
-torch seeds, torch runs on one CPU thread, and the reference outputs are computed from the
-model and tokenizer *reloaded from the written files*.  Running the script twice must
-produce byte-identical files.
+thread (no file paths end up in the .spm protos), torch uses fixed seeds and one CPU thread,
+and the reference outputs are computed from the model and tokenizer *reloaded from the
+written files*.  Running the script twice produces byte-identical files.  The script exits
+with status 1 if a sanity check fails (outputs not varied enough, a generation that changes
+when rerun in float64, i.e. a near-tie, or a directory of 2 MB or more).
 
 Only transformers' own classes (MarianConfig, MarianMTModel, MarianTokenizer,
 GenerationConfig) are used to produce reference outputs; nothing is reimplemented.
@@ -25,7 +30,6 @@ import importlib.util
 import io
 import json
 import math
-import os
 import shutil
 import sys
 import tempfile
@@ -50,6 +54,9 @@ FIXTURES_DIR = ROOT / "tests" / "fixtures"
 
 CHARACTER_COVERAGE = 0.9995  # < 1.0: the rarest characters of the corpus are out of vocabulary
 
+# The seeds were picked among a few so that every check in summarize() passes and the cases
+# exercise different beam-search paths: in the swish model early_stopping="never" changes a
+# result, in the relu model early_stopping=True does, and min_new_tokens=10 bites in both.
 MODELS = [
     # Like Helsinki-NLP/opus-mt-fr-en (transformer-base: swish, static sinusoidal positions).
     dict(
@@ -65,7 +72,7 @@ MODELS = [
         max_position_embeddings=64,
         init_std=0.1,
         train_steps=800,
-        seed=1234,
+        seed=3,
         weights="safetensors",
     ),
     # Like Helsinki-NLP/opus-mt-tc-big-fr-en (transformer-big: relu), old-style pytorch_model.bin.
@@ -82,7 +89,7 @@ MODELS = [
         max_position_embeddings=96,
         init_std=0.1,
         train_steps=800,
-        seed=4321,
+        seed=2,
         weights="bin",
     ),
 ]
