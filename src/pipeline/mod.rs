@@ -4,5 +4,6 @@
 pub mod translate;
 
 pub use translate::{
-    ArticleTranslation, PipelineError, SentenceTranslation, TranslateOptions, Translator,
+    plan_batches, ArticleTranslation, PipelineError, PreparedArticle, PreparedSentences,
+    SentenceTranslation, TranslateOptions, Translator, Unit,
 };

@@ -7,7 +7,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::engine::generate::GenerateError;
-use crate::engine::{generate_batch, StopReason};
+use crate::engine::{generate_batch, GenerationConfig, Hypothesis, StopReason};
 use crate::models::{GenerationOptions, TranslationModel};
 use crate::text::{split_to_budget, Article};
 
@@ -81,11 +81,30 @@ pub enum PipelineError {
 pub struct Translator {
     model: TranslationModel,
 }
+/// One unit sent to the model: a sentence or a part of one that fits the model's positions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unit {
+    /// Index of the sentence this unit belongs to.
+    pub sentence: usize,
+    /// Source token ids, EOS included.
+    pub ids: Vec<u32>,
+}
 
-/// One unit sent to the model: a sentence or a part of one.
-struct Unit {
-    sentence: usize,
-    ids: Vec<u32>,
+/// Sentences turned into model units, ready for any executor (local batches or the server queue).
+#[derive(Debug, Clone)]
+pub struct PreparedSentences {
+    sentences: Vec<String>,
+    parts: Vec<usize>,
+    /// The units to translate, in sentence order.
+    pub units: Vec<Unit>,
+}
+
+/// An article split and tokenized, waiting for its units' hypotheses.
+#[derive(Debug, Clone)]
+pub struct PreparedArticle {
+    article: Article,
+    /// The article's sentences as units.
+    pub sentences: PreparedSentences,
 }
 
 impl Translator {
@@ -99,19 +118,84 @@ impl Translator {
         &self.model
     }
 
-    /// Translates a whole article, preserving its line structure.
+    /// The generation settings a call with `options` uses.
+    pub fn generation_config(&self, options: &TranslateOptions) -> GenerationConfig {
+        self.model.generation_config(&options.generation)
+    }
+
+    /// Translates a whole article, preserving its line structure, with local batching.
     pub fn translate_article(
         &self,
         text: &str,
         options: &TranslateOptions,
     ) -> Result<ArticleTranslation, PipelineError> {
+        let prepared = self.prepare_article(text);
+        let outputs = self.run_units(&prepared.sentences.units, options)?;
+        self.assemble_article(&prepared, outputs)
+    }
+
+    /// Translates sentences one for one (each may be split into parts if too long).
+    pub fn translate_sentences(
+        &self,
+        sentences: &[String],
+        options: &TranslateOptions,
+    ) -> Result<Vec<SentenceTranslation>, PipelineError> {
+        let prepared = self.prepare_sentences(sentences.to_vec());
+        let outputs = self.run_units(&prepared.units, options)?;
+        Ok(self.assemble_sentences(&prepared, outputs))
+    }
+
+    /// Splits an article into lines and sentences and tokenizes them.
+    pub fn prepare_article(&self, text: &str) -> PreparedArticle {
         let article = Article::parse(text);
-        let sentences: Vec<String> = article.sentences().map(str::to_string).collect();
-        let translated = self.translate_sentences(&sentences, options)?;
-        let texts: Vec<String> = translated.iter().map(|s| s.translation.clone()).collect();
-        let text = article
+        let sentences = article.sentences().map(str::to_string).collect();
+        PreparedArticle {
+            sentences: self.prepare_sentences(sentences),
+            article,
+        }
+    }
+
+    /// Tokenizes sentences, splitting those longer than the model's positions.
+    pub fn prepare_sentences(&self, sentences: Vec<String>) -> PreparedSentences {
+        let tokenizer = &self.model.tokenizer;
+        // `count_tokens` includes EOS; the whole source must fit the position table.
+        let budget = self.model.info.max_positions;
+        let count = |text: &str| tokenizer.count_tokens(text);
+        let mut units = Vec::new();
+        let mut parts = vec![0usize; sentences.len()];
+        for (index, sentence) in sentences.iter().enumerate() {
+            let pieces = if count(sentence) > budget {
+                split_to_budget(sentence, budget, &count)
+            } else {
+                vec![sentence.clone()]
+            };
+            parts[index] = pieces.len();
+            for piece in pieces {
+                units.push(Unit {
+                    sentence: index,
+                    ids: tokenizer.encode(&piece),
+                });
+            }
+        }
+        PreparedSentences {
+            sentences,
+            parts,
+            units,
+        }
+    }
+
+    /// Puts the article back together from its units' hypotheses (in unit order).
+    pub fn assemble_article(
+        &self,
+        prepared: &PreparedArticle,
+        outputs: Vec<Vec<Hypothesis>>,
+    ) -> Result<ArticleTranslation, PipelineError> {
+        let translated = self.assemble_sentences(&prepared.sentences, outputs);
+        let texts: Vec<&str> = translated.iter().map(|s| s.translation.as_str()).collect();
+        let text = prepared
+            .article
             .reassemble(&texts)
-            .map_err(|e| PipelineError::Reassemble(format!("{e:?}")))?;
+            .map_err(|e| PipelineError::Reassemble(e.to_string()))?;
         let mut warnings = Vec::new();
         for (index, sentence) in translated.iter().enumerate() {
             if sentence.parts > 1 {
@@ -137,38 +221,17 @@ impl Translator {
         })
     }
 
-    /// Translates sentences one for one (each may be split into parts if too long).
-    pub fn translate_sentences(
+    /// Joins units' hypotheses (in unit order) into one result per sentence.
+    pub fn assemble_sentences(
         &self,
-        sentences: &[String],
-        options: &TranslateOptions,
-    ) -> Result<Vec<SentenceTranslation>, PipelineError> {
+        prepared: &PreparedSentences,
+        outputs: Vec<Vec<Hypothesis>>,
+    ) -> Vec<SentenceTranslation> {
         let tokenizer = &self.model.tokenizer;
-        // `count_tokens` includes EOS; the whole source must fit the position table.
-        let budget = self.model.info.max_positions;
-        let count = |text: &str| tokenizer.count_tokens(text);
-        let mut units = Vec::new();
-        let mut parts = vec![0usize; sentences.len()];
-        for (index, sentence) in sentences.iter().enumerate() {
-            let pieces = if count(sentence) > budget {
-                split_to_budget(sentence, budget, &count)
-            } else {
-                vec![sentence.clone()]
-            };
-            parts[index] = pieces.len();
-            for piece in pieces {
-                units.push(Unit {
-                    sentence: index,
-                    ids: tokenizer.encode(&piece),
-                });
-            }
-        }
-        let generation = self.model.generation_config(&options.generation);
-        let outputs = self.run_batches(&units, &generation, options)?;
-
-        let mut results: Vec<SentenceTranslation> = sentences
+        let mut results: Vec<SentenceTranslation> = prepared
+            .sentences
             .iter()
-            .zip(&parts)
+            .zip(&prepared.parts)
             .map(|(source, &parts)| SentenceTranslation {
                 source: source.clone(),
                 translation: String::new(),
@@ -180,8 +243,8 @@ impl Translator {
                 alternatives: Vec::new(),
             })
             .collect();
-        let mut first_part = vec![true; sentences.len()];
-        for (unit, hypotheses) in units.iter().zip(outputs) {
+        let mut first_part = vec![true; results.len()];
+        for (unit, hypotheses) in prepared.units.iter().zip(outputs) {
             let result = &mut results[unit.sentence];
             let Some(best) = hypotheses.first() else {
                 continue;
@@ -209,35 +272,73 @@ impl Translator {
                     .collect();
             }
         }
-        Ok(results)
+        results
     }
 
     /// Runs units through the model in length-sorted batches; returns hypotheses in unit order.
-    fn run_batches(
+    pub fn run_units(
         &self,
         units: &[Unit],
-        generation: &crate::engine::GenerationConfig,
         options: &TranslateOptions,
-    ) -> Result<Vec<Vec<crate::engine::Hypothesis>>, PipelineError> {
+    ) -> Result<Vec<Vec<Hypothesis>>, PipelineError> {
+        let generation = self.generation_config(options);
         let mut order: Vec<usize> = (0..units.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(units[i].ids.len()));
         let mut outputs = vec![Vec::new(); units.len()];
-        let mut start = 0;
-        while start < order.len() {
-            // Sorted longest first, so the first unit of a batch sets its padded width.
-            let width = units[order[start]].ids.len().max(1);
-            let by_tokens = (options.max_batch_tokens / width).max(1);
-            let size = by_tokens
-                .min(options.max_batch_sentences.max(1))
-                .min(order.len() - start);
-            let batch = &order[start..start + size];
-            let sources: Vec<Vec<u32>> = batch.iter().map(|&i| units[i].ids.clone()).collect();
-            let results = generate_batch(&self.model.model, &sources, generation)?;
-            for (&i, hypotheses) in batch.iter().zip(results) {
+        for batch in plan_batches(
+            &order
+                .iter()
+                .map(|&i| units[i].ids.len())
+                .collect::<Vec<_>>(),
+            options.max_batch_tokens,
+            options.max_batch_sentences,
+        ) {
+            let members = &order[batch];
+            let sources: Vec<Vec<u32>> = members.iter().map(|&i| units[i].ids.clone()).collect();
+            let results = generate_batch(&self.model.model, &sources, &generation)?;
+            for (&i, hypotheses) in members.iter().zip(results) {
                 outputs[i] = hypotheses;
             }
-            start += size;
         }
         Ok(outputs)
+    }
+}
+
+/// Cuts a list of lengths sorted longest first into consecutive batches whose padded size
+/// (`count × longest`) stays within `max_tokens` and whose count stays within `max_sentences`.
+/// A unit longer than the budget still gets a batch of its own.
+pub fn plan_batches(
+    sorted_lengths: &[usize],
+    max_tokens: usize,
+    max_sentences: usize,
+) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    while start < sorted_lengths.len() {
+        let width = sorted_lengths[start].max(1);
+        let size = (max_tokens / width)
+            .max(1)
+            .min(max_sentences.max(1))
+            .min(sorted_lengths.len() - start);
+        batches.push(start..start + size);
+        start += size;
+    }
+    batches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_batches;
+
+    #[test]
+    fn batches_respect_the_token_and_sentence_budgets() {
+        let lengths = [50, 40, 30, 20, 10, 10, 5];
+        let batches = plan_batches(&lengths, 100, 3);
+        assert_eq!(batches, vec![0..2, 2..5, 5..7]);
+        for batch in &batches {
+            assert!(batch.len() * lengths[batch.start] <= 100);
+        }
+        assert_eq!(plan_batches(&[500, 1], 100, 8), vec![0..1, 1..2]);
+        assert!(plan_batches(&[], 100, 8).is_empty());
     }
 }
