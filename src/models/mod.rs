@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod generation;
 mod json;
+pub mod pth;
 pub mod source;
 pub mod spm;
 pub mod tokenizer;

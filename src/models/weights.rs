@@ -1,23 +1,23 @@
 //! Checkpoint weights from `model.safetensors` (memory-mapped) or `pytorch_model.bin` (PyTorch
-//! pickle), exposed to the engine as a candle `VarBuilder` that checks every tensor's dtype and
+//! pickle, zip or pre-1.6 legacy format), exposed to the engine as a candle `VarBuilder` that checks every tensor's dtype and
 //! shape and names the file and tensor when something is wrong.
 
 use std::path::{Path, PathBuf};
 
-use candle_core::pickle::PthTensors;
 use candle_core::safetensors::MmapedSafetensors;
 use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder};
 
 use super::error::LoadError;
+use super::pth::PthCheckpoint;
 
 /// The weight files we can read, in order of preference.
 pub const WEIGHT_FILES: [&str; 2] = ["model.safetensors", "pytorch_model.bin"];
 
 enum Store {
     Safetensors(MmapedSafetensors),
-    Pytorch(PthTensors),
+    Pytorch(PthCheckpoint),
 }
 
 /// A weights file opened for loading.
@@ -37,7 +37,7 @@ impl CheckedWeights {
             .extension()
             .is_some_and(|ext| ext == "bin" || ext == "pt" || ext == "pth");
         let store = if is_pickle {
-            Store::Pytorch(PthTensors::new(path, None).map_err(fail)?)
+            Store::Pytorch(PthCheckpoint::open(path).map_err(fail)?)
         } else {
             // SAFETY: the file is memory-mapped read-only; like every mmap-based loader we rely on
             // it not being truncated while the model is alive.
@@ -72,7 +72,7 @@ impl CheckedWeights {
     fn contains(&self, name: &str) -> bool {
         match &self.store {
             Store::Safetensors(st) => st.get(name).is_ok(),
-            Store::Pytorch(pth) => pth.tensor_infos().contains_key(name),
+            Store::Pytorch(pth) => pth.contains(name),
         }
     }
 }

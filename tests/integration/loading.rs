@@ -6,17 +6,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor};
 use dragoman::models::{ModelSource, TranslationModel};
 
-use crate::common::fixture_dir;
-
-/// Copies a fixture model directory into a fresh temporary directory.
-fn copy_fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for entry in std::fs::read_dir(fixture_dir(name)).expect("fixture exists") {
-        let entry = entry.expect("entry");
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).expect("copy");
-    }
-    dir
-}
+use crate::common::copy_fixture;
 
 fn load_error(dir: &Path) -> String {
     match TranslationModel::load(&ModelSource::Local(dir.to_path_buf()), &Device::Cpu) {

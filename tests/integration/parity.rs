@@ -5,7 +5,7 @@ use candle_core::{Device, Tensor};
 use dragoman::engine::generate_batch;
 use dragoman::models::{GenerationOptions, ModelSource, TranslationModel};
 
-use crate::common::{fixture_dir, max_abs_diff, reference, FIXTURES};
+use crate::common::{copy_fixture, fixture_dir, max_abs_diff, reference, FIXTURES};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -106,7 +106,27 @@ fn options(kwargs: &serde_json::Value) -> GenerationOptions {
 #[test]
 fn generations_match_transformers_token_for_token() {
     for name in FIXTURES {
-        let model = load(name);
+        assert_generations_match(&load(name), name);
+    }
+}
+
+#[test]
+fn a_legacy_format_pytorch_checkpoint_generates_the_same() {
+    // 2020-era Hub repos (opus-mt among them) ship pre-1.6 "legacy" pytorch_model.bin files.
+    let dir = copy_fixture("marian-tiny-relu");
+    std::fs::copy(
+        fixture_dir("pth").join("marian-tiny-relu-legacy.bin"),
+        dir.path().join("pytorch_model.bin"),
+    )
+    .expect("replace weights");
+    let model = TranslationModel::load(&ModelSource::Local(dir.path().to_path_buf()), &Device::Cpu)
+        .expect("legacy checkpoint loads");
+    assert_generations_match(&model, "marian-tiny-relu");
+}
+
+/// Runs every generation case of fixture `name`'s reference with `model` and compares.
+fn assert_generations_match(model: &TranslationModel, name: &str) {
+    {
         let reference = reference(name);
         let pad = model.model.config().pad_token_id;
         assert!(
