@@ -6,6 +6,7 @@
 //!   greedy / beam search.
 //! - [`text`] splits articles into lines and French sentences and puts translations back together.
 //! - [`pipeline`] turns an article into its translation with the pieces above.
+//! - [`server`] serves it over HTTP with a batching queue (`dragoman serve`).
 //!
 //! The command line (`src/main.rs`) is a thin layer over [`pipeline::Translator`].
 
@@ -14,4 +15,5 @@
 pub mod engine;
 pub mod models;
 pub mod pipeline;
+pub mod server;
 pub mod text;

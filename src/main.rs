@@ -23,6 +23,61 @@ struct Cli {
 enum Command {
     /// Translate French text (a file or stdin) to English.
     Translate(TranslateArgs),
+    /// Serve the HTTP API (`/v1/translate`, LibreTranslate's `/translate`, metrics, docs).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DRAGOMAN_HOST", default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "DRAGOMAN_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Hub model id with optional revision (`owner/name@rev`) or a local model directory.
+    #[arg(
+        long,
+        env = "DRAGOMAN_MODEL",
+        default_value = "Helsinki-NLP/opus-mt-fr-en"
+    )]
+    model: String,
+    /// Where to run the model.
+    #[arg(long, env = "DRAGOMAN_DEVICE", value_enum, default_value_t = DeviceKind::Cpu)]
+    device: DeviceKind,
+    /// Model worker threads (each runs whole batches).
+    #[arg(long, env = "DRAGOMAN_WORKERS", default_value_t = 1)]
+    workers: usize,
+    /// Upper bound on sentences × longest source (tokens) per batch.
+    #[arg(long, env = "DRAGOMAN_MAX_BATCH_TOKENS", default_value_t = 4096)]
+    max_batch_tokens: usize,
+    /// Upper bound on sentences per batch.
+    #[arg(long, env = "DRAGOMAN_MAX_BATCH_SENTENCES", default_value_t = 32)]
+    max_batch_sentences: usize,
+    /// How long an idle worker waits to gather a batch, in milliseconds.
+    #[arg(long, env = "DRAGOMAN_MAX_WAIT_MS", default_value_t = 5)]
+    max_wait_ms: u64,
+    /// Most sentences queued at once; beyond that requests get 429.
+    #[arg(long, env = "DRAGOMAN_QUEUE_SIZE", default_value_t = 2048)]
+    queue_size: usize,
+    /// Largest request body in bytes.
+    #[arg(long, env = "DRAGOMAN_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Most characters per request.
+    #[arg(long, env = "DRAGOMAN_MAX_CHARS", default_value_t = 100_000)]
+    max_chars: usize,
+    /// Most texts per request.
+    #[arg(long, env = "DRAGOMAN_MAX_TEXTS", default_value_t = 128)]
+    max_texts: usize,
+    /// Largest beam width a request may ask for.
+    #[arg(long, env = "DRAGOMAN_MAX_BEAMS", default_value_t = 8)]
+    max_beams: usize,
+    /// Comma-separated API keys; when set, every translation request needs one.
+    #[arg(long, env = "DRAGOMAN_API_KEYS", value_delimiter = ',')]
+    api_keys: Vec<String>,
+    /// Log as JSON lines.
+    #[arg(long, env = "DRAGOMAN_LOG_JSON")]
+    log_json: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -168,17 +223,66 @@ fn translate(args: TranslateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn serve(args: ServeArgs) -> Result<ExitCode> {
+    use dragoman::server::{BatchSettings, Limits, ServerConfig};
+    let config = ServerConfig {
+        model: args.model,
+        device: device(args.device)?,
+        batching: BatchSettings {
+            max_batch_tokens: args.max_batch_tokens,
+            max_batch_sentences: args.max_batch_sentences,
+            max_wait: std::time::Duration::from_millis(args.max_wait_ms),
+            queue_capacity: args.queue_size,
+            workers: args.workers,
+        },
+        limits: Limits {
+            max_body_bytes: args.max_body_bytes,
+            max_chars: args.max_chars,
+            max_texts: args.max_texts,
+            max_beams: args.max_beams,
+        },
+        api_keys: args
+            .api_keys
+            .into_iter()
+            .filter(|k| !k.is_empty())
+            .collect(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let address = format!("{}:{}", args.host, args.port);
+        let listener = tokio::net::TcpListener::bind(&address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        eprintln!("dragoman listening on http://{}", listener.local_addr()?);
+        dragoman::server::serve(config, listener, dragoman::server::shutdown_signal()).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DRAGOMAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DRAGOMAN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let json_logs = matches!(&cli.command, Command::Serve(args) if args.log_json);
+    init_logging(json_logs);
     let result = match cli.command {
         Command::Translate(args) => translate(args),
+        Command::Serve(args) => serve(args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@
 mod abbrev;
 mod article;
 mod chunk;
+pub mod html;
 mod prefix;
 mod sentences;
 

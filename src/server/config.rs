@@ -1,0 +1,69 @@
+//! Server settings: what `dragoman serve` reads from flags and `DRAGOMAN_*` variables.
+
+use std::time::Duration;
+
+/// Limits on what one request may ask for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// Largest request body in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Most characters over all texts of one request (413 above).
+    pub max_chars: usize,
+    /// Most texts in one request (413 above).
+    pub max_texts: usize,
+    /// Largest beam width a request may ask for.
+    pub max_beams: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_chars: 100_000,
+            max_texts: 128,
+            max_beams: 8,
+        }
+    }
+}
+
+/// How the batching queue and its workers behave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchSettings {
+    /// Upper bound on `sentences × longest source` per model batch.
+    pub max_batch_tokens: usize,
+    /// Upper bound on sentences per model batch.
+    pub max_batch_sentences: usize,
+    /// How long an idle worker waits for more work before starting a batch.
+    pub max_wait: Duration,
+    /// Most sentences waiting in the queue; more is answered with 429.
+    pub queue_capacity: usize,
+    /// Model worker threads.
+    pub workers: usize,
+}
+
+impl Default for BatchSettings {
+    fn default() -> Self {
+        Self {
+            max_batch_tokens: 4096,
+            max_batch_sentences: 32,
+            max_wait: Duration::from_millis(5),
+            queue_capacity: 2048,
+            workers: 1,
+        }
+    }
+}
+
+/// Everything the server needs besides its listening socket.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Translation model: Hub id (`owner/name[@rev]`) or local directory.
+    pub model: String,
+    /// Device to run on.
+    pub device: candle_core::Device,
+    /// Batching and queue.
+    pub batching: BatchSettings,
+    /// Request limits.
+    pub limits: Limits,
+    /// Accepted API keys; empty means no key is required.
+    pub api_keys: Vec<String>,
+}

@@ -1,0 +1,257 @@
+//! The batching queue: sentences from all concurrent requests are gathered into model batches.
+//!
+//! Shape after text-embeddings-inference's `queue.rs` / `infer.rs`: requests submit jobs
+//! (one per text) through a channel to dedicated worker threads that own the model work; a
+//! semaphore counted in sentences bounds the queue (full → 429); each job carries a oneshot
+//! reply, and a job whose client has gone is dropped before it reaches the model. An idle
+//! worker waits `max_wait` for more jobs, then runs everything pending in length-sorted batches
+//! under the token budget. A batch that fails is retried one sentence at a time, so one bad
+//! input fails only its own job.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+use super::config::BatchSettings;
+use super::error::ApiError;
+use crate::engine::{generate_batch, GenerationConfig, Hypothesis};
+use crate::pipeline::{plan_batches, Translator};
+
+/// What a job's reply carries: hypotheses per unit, or why the job failed.
+pub type JobResult = Result<Vec<Vec<Hypothesis>>, String>;
+
+/// One text's units, waiting for the model.
+struct Job {
+    units: Vec<Vec<u32>>,
+    generation: GenerationConfig,
+    reply: oneshot::Sender<JobResult>,
+    enqueued: Instant,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// Handle to submit work; cheap to clone. Dropping every handle stops the workers.
+#[derive(Clone)]
+pub struct Queue {
+    sender: Sender<Job>,
+    permits: Arc<Semaphore>,
+    capacity: usize,
+}
+
+/// The worker threads behind a [`Queue`].
+pub struct Workers {
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Waits for the workers to finish (after every [`Queue`] handle is dropped).
+    pub fn join(self) {
+        for handle in self.handles {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Queue {
+    /// Starts `settings.workers` model threads over `translator`.
+    pub fn start(translator: Arc<Translator>, settings: &BatchSettings) -> (Self, Workers) {
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let handles = (0..settings.workers.max(1))
+            .map(|index| {
+                let receiver = Arc::clone(&receiver);
+                let translator = Arc::clone(&translator);
+                let settings = settings.clone();
+                std::thread::Builder::new()
+                    .name(format!("dragoman-model-{index}"))
+                    .spawn(move || worker_loop(&receiver, &translator, &settings))
+                    .expect("spawning a model worker thread")
+            })
+            .collect();
+        let capacity = settings.queue_capacity.max(1);
+        (
+            Self {
+                sender,
+                permits: Arc::new(Semaphore::new(capacity)),
+                capacity,
+            },
+            Workers { handles },
+        )
+    }
+
+    /// Sentences currently queued or running.
+    pub fn depth(&self) -> usize {
+        self.capacity - self.permits.available_permits()
+    }
+
+    /// Queues one text's units; the returned receiver yields their hypotheses.
+    /// Fails at once with 429 when the queue cannot take that many sentences.
+    pub fn submit(
+        &self,
+        units: Vec<Vec<u32>>,
+        generation: GenerationConfig,
+    ) -> Result<oneshot::Receiver<JobResult>, ApiError> {
+        let wanted = units.len().max(1);
+        if wanted > self.capacity {
+            return Err(ApiError::TooLarge(format!(
+                "this text has {wanted} sentences; the queue holds at most {}",
+                self.capacity
+            )));
+        }
+        let permit = Arc::clone(&self.permits)
+            .try_acquire_many_owned(wanted as u32)
+            .map_err(|_| ApiError::QueueFull {
+                queued: self.depth(),
+                capacity: self.capacity,
+                retry_after: Duration::from_secs(1),
+            })?;
+        let (reply, receiver) = oneshot::channel();
+        metrics::gauge!("dragoman_queue_depth").increment(wanted as f64);
+        let job = Job {
+            units,
+            generation,
+            reply,
+            enqueued: Instant::now(),
+            _permit: permit,
+        };
+        self.sender
+            .send(job)
+            .map_err(|_| ApiError::Internal("the model workers have stopped".into()))?;
+        Ok(receiver)
+    }
+}
+
+/// Takes the next jobs: blocks for the first, then gathers what arrives within `max_wait`
+/// (or is already waiting) up to about two batches' worth of sentences.
+fn gather(receiver: &Mutex<Receiver<Job>>, settings: &BatchSettings) -> Option<Vec<Job>> {
+    let receiver = receiver.lock().ok()?;
+    let first = receiver.recv().ok()?;
+    let mut sentences = first.units.len();
+    let mut jobs = vec![first];
+    let deadline = Instant::now() + settings.max_wait;
+    let enough = settings.max_batch_sentences.max(1) * 2;
+    while sentences < enough {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        let next = if wait.is_zero() {
+            receiver.try_recv().map_err(|_| RecvTimeoutError::Timeout)
+        } else {
+            receiver.recv_timeout(wait)
+        };
+        match next {
+            Ok(job) => {
+                sentences += job.units.len();
+                jobs.push(job);
+            }
+            Err(_) => break,
+        }
+    }
+    Some(jobs)
+}
+
+fn worker_loop(receiver: &Mutex<Receiver<Job>>, translator: &Translator, settings: &BatchSettings) {
+    while let Some(jobs) = gather(receiver, settings) {
+        let queued: usize = jobs.iter().map(|j| j.units.len().max(1)).sum();
+        metrics::gauge!("dragoman_queue_depth").decrement(queued as f64);
+        // Drop the work of clients that have gone away.
+        let (live, gone): (Vec<Job>, Vec<Job>) =
+            jobs.into_iter().partition(|j| !j.reply.is_closed());
+        if !gone.is_empty() {
+            metrics::counter!("dragoman_jobs_cancelled_total").increment(gone.len() as u64);
+        }
+        let mut remaining = live;
+        while let Some(first) = remaining.first() {
+            // Only jobs with identical settings can share a model batch.
+            let generation = first.generation.clone();
+            let (group, rest): (Vec<Job>, Vec<Job>) = remaining
+                .into_iter()
+                .partition(|j| j.generation == generation);
+            remaining = rest;
+            run_group(translator, group, &generation, settings);
+        }
+    }
+}
+
+/// Runs every unit of `jobs` (all with `generation`) and answers each job.
+fn run_group(
+    translator: &Translator,
+    jobs: Vec<Job>,
+    generation: &GenerationConfig,
+    settings: &BatchSettings,
+) {
+    for job in &jobs {
+        metrics::histogram!("dragoman_queue_wait_seconds")
+            .record(job.enqueued.elapsed().as_secs_f64());
+    }
+    // (job, unit) of every unit, longest first.
+    let mut order: Vec<(usize, usize)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, job)| (0..job.units.len()).map(move |u| (j, u)))
+        .collect();
+    order.sort_by_key(|&(j, u)| std::cmp::Reverse(jobs[j].units[u].len()));
+    let lengths: Vec<usize> = order.iter().map(|&(j, u)| jobs[j].units[u].len()).collect();
+    let mut results: Vec<Vec<Option<Vec<Hypothesis>>>> =
+        jobs.iter().map(|job| vec![None; job.units.len()]).collect();
+    let mut failures: Vec<Option<String>> = vec![None; jobs.len()];
+    let model = &translator.model().model;
+    for range in plan_batches(
+        &lengths,
+        settings.max_batch_tokens,
+        settings.max_batch_sentences,
+    ) {
+        let members: Vec<(usize, usize)> = order[range]
+            .iter()
+            .copied()
+            .filter(|&(j, _)| failures[j].is_none() && !jobs[j].reply.is_closed())
+            .collect();
+        if members.is_empty() {
+            continue;
+        }
+        let sources: Vec<Vec<u32>> = members
+            .iter()
+            .map(|&(j, u)| jobs[j].units[u].clone())
+            .collect();
+        let started = Instant::now();
+        match generate_batch(model, &sources, generation) {
+            Ok(outputs) => {
+                record_batch(&outputs, sources.len(), started);
+                for (&(j, u), output) in members.iter().zip(outputs) {
+                    results[j][u] = Some(output);
+                }
+            }
+            Err(batch_error) => {
+                tracing::warn!(error = %batch_error, size = sources.len(), "batch failed; retrying its sentences one by one");
+                for (&(j, u), source) in members.iter().zip(&sources) {
+                    match generate_batch(model, std::slice::from_ref(source), generation) {
+                        Ok(mut output) => results[j][u] = output.pop(),
+                        Err(e) => failures[j] = Some(e.to_string()),
+                    }
+                }
+            }
+        }
+    }
+    for ((job, slots), failure) in jobs.into_iter().zip(results).zip(failures) {
+        let answer = match failure {
+            Some(message) => Err(message),
+            None => slots
+                .into_iter()
+                .map(|slot| slot.ok_or_else(|| "a sentence was not translated".to_string()))
+                .collect(),
+        };
+        // The receiver may have gone meanwhile; nothing to do then.
+        let _ = job.reply.send(answer);
+    }
+}
+
+fn record_batch(outputs: &[Vec<Hypothesis>], size: usize, started: Instant) {
+    metrics::histogram!("dragoman_batch_size").record(size as f64);
+    metrics::histogram!("dragoman_batch_seconds").record(started.elapsed().as_secs_f64());
+    let generated: usize = outputs
+        .iter()
+        .filter_map(|h| h.first())
+        .map(|h| h.tokens.len())
+        .sum();
+    metrics::counter!("dragoman_generated_tokens_total").increment(generated as u64);
+}

@@ -1,0 +1,5 @@
+//! The HTTP routes, one file per group.
+
+pub mod libre;
+pub mod status;
+pub mod translate;
