@@ -255,3 +255,88 @@ fn record_batch(outputs: &[Vec<Hypothesis>], size: usize, started: Instant) {
         .sum();
     metrics::counter!("dragoman_generated_tokens_total").increment(generated as u64);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{GenerationOptions, ModelSource, TranslationModel};
+
+    fn translator() -> Arc<Translator> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/marian-tiny-swish");
+        let model = TranslationModel::load(&ModelSource::Local(dir), &candle_core::Device::Cpu)
+            .expect("fixture loads");
+        Arc::new(Translator::new(model))
+    }
+
+    fn greedy(translator: &Translator) -> GenerationConfig {
+        translator.model().generation_config(&GenerationOptions {
+            beams: Some(1),
+            max_new_tokens: Some(8),
+            ..GenerationOptions::default()
+        })
+    }
+
+    #[test]
+    fn a_failing_input_fails_only_its_own_job() {
+        let translator = translator();
+        let settings = BatchSettings {
+            max_wait: Duration::from_millis(200),
+            ..BatchSettings::default()
+        };
+        let (queue, workers) = Queue::start(Arc::clone(&translator), &settings);
+        let generation = greedy(&translator);
+        let good = translator
+            .model()
+            .tokenizer
+            .encode("Le ministre a démissionné.");
+        // An id outside the vocabulary makes the embedding lookup fail inside the model.
+        let bad = vec![5, 999_999, 0];
+        let good_reply = queue
+            .submit(vec![good.clone()], generation.clone())
+            .expect("queued");
+        let bad_reply = queue.submit(vec![bad], generation.clone()).expect("queued");
+        let good_result = good_reply.blocking_recv().expect("answered");
+        let bad_result = bad_reply.blocking_recv().expect("answered");
+        assert!(bad_result.is_err(), "{bad_result:?}");
+        let expected =
+            generate_batch(&translator.model().model, &[good], &generation).expect("runs");
+        assert_eq!(good_result.expect("good job succeeds"), expected);
+        drop(queue);
+        workers.join();
+    }
+
+    #[test]
+    fn a_full_queue_refuses_at_once_and_frees_its_capacity_after_answering() {
+        let translator = translator();
+        // A long gathering wait keeps the first job queued while we probe the capacity.
+        let settings = BatchSettings {
+            queue_capacity: 2,
+            max_wait: Duration::from_millis(300),
+            ..BatchSettings::default()
+        };
+        let (queue, workers) = Queue::start(Arc::clone(&translator), &settings);
+        let generation = greedy(&translator);
+        let ids = translator.model().tokenizer.encode("Bonjour.");
+        let too_many = queue.submit(vec![ids.clone(); 3], generation.clone());
+        assert!(matches!(too_many, Err(ApiError::TooLarge(_))));
+        let first = queue
+            .submit(vec![ids.clone(); 2], generation.clone())
+            .expect("fits");
+        // While those two sentences are queued or running, no room is left.
+        let refused = queue.submit(vec![ids.clone()], generation.clone());
+        assert!(
+            matches!(refused, Err(ApiError::QueueFull { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(
+            first.blocking_recv().expect("answered").expect("ok").len(),
+            2
+        );
+        // The permits are released once the job is answered.
+        let again = queue.submit(vec![ids], generation).expect("room again");
+        assert!(again.blocking_recv().expect("answered").is_ok());
+        drop(queue);
+        workers.join();
+    }
+}
