@@ -1,7 +1,8 @@
-//! `config.json` of Marian (and, later, BART-family) repos, mirrored with serde and turned into
-//! the engine's [`Seq2SeqConfig`]. Field names and defaults follow transformers'
-//! `MarianConfig`; legacy fields of older opus-mt configs (`static_position_embeddings`,
-//! `normalize_before`, `normalize_embedding`) are honoured.
+//! `config.json` of Marian and BART repos, mirrored with serde and turned into the engine's
+//! [`Seq2SeqConfig`]. Field names and defaults follow transformers' `MarianConfig` and
+//! `BartConfig`; legacy fields of older opus-mt configs (`static_position_embeddings`,
+//! `normalize_before`, `normalize_embedding`) are honoured. The two families differ only in the
+//! switches set here: the engine has no BART-specific code.
 
 use std::path::Path;
 
@@ -91,11 +92,15 @@ impl HubModelConfig {
             message,
         };
         let model_type = self.model_type.as_deref().unwrap_or("marian");
-        if model_type != "marian" {
-            return Err(invalid(format!(
-                "model_type `{model_type}` is not supported for translation (supported: marian)"
-            )));
-        }
+        let is_bart = match model_type {
+            "marian" => false,
+            "bart" => true,
+            other => {
+                return Err(invalid(format!(
+                    "model_type `{other}` is not supported (supported: marian, bart)"
+                )))
+            }
+        };
         if !self.share_encoder_decoder_embeddings
             || self
                 .decoder_vocab_size
@@ -140,7 +145,7 @@ impl HubModelConfig {
                 )));
             }
         }
-        if self.static_position_embeddings == Some(false) {
+        if !is_bart && self.static_position_embeddings == Some(false) {
             return Err(invalid(
                 "learned position embeddings are not supported for Marian (static_position_embeddings=false)".into(),
             ));
@@ -157,9 +162,15 @@ impl HubModelConfig {
             activation,
             max_position_embeddings: self.max_position_embeddings,
             scale_embedding: self.scale_embedding,
-            position_embedding: PositionEmbedding::Sinusoidal,
-            layernorm_embedding: self.normalize_embedding.unwrap_or(false),
-            norm_placement: if self.normalize_before.unwrap_or(false) {
+            // BART: learned positions whose table starts 2 rows in, and a layer norm on the
+            // embeddings (`layernorm_embedding`); Marian: fixed sinusoids, no embedding norm.
+            position_embedding: if is_bart {
+                PositionEmbedding::Learned { offset: 2 }
+            } else {
+                PositionEmbedding::Sinusoidal
+            },
+            layernorm_embedding: is_bart || self.normalize_embedding.unwrap_or(false),
+            norm_placement: if !is_bart && self.normalize_before.unwrap_or(false) {
                 NormPlacement::Pre
             } else {
                 NormPlacement::Post

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::LoadError;
 use super::json::read_json;
-use crate::engine::{EarlyStopping, GenerationConfig};
+use crate::engine::{EarlyStopping, GenerationConfig, Seq2SeqConfig};
 
 /// transformers' `early_stopping`: a bool or the string "never".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -76,6 +76,8 @@ pub struct GenerationDefaults {
     pub early_stopping: Option<EarlyStoppingSetting>,
     /// Banned token sequences.
     pub bad_words_ids: Option<Vec<Vec<u32>>>,
+    /// Token forced as the first generated token.
+    pub forced_bos_token_id: Option<u32>,
     /// Token forced at `max_length`.
     pub forced_eos_token_id: Option<OneOrMany>,
     /// No-repeat n-gram size.
@@ -142,6 +144,21 @@ pub struct GenerationOptions {
 const TRANSFORMERS_DEFAULT_MAX_LENGTH: usize = 20;
 
 impl GenerationDefaults {
+    /// Resolves defaults + overrides for `model`, taking its positions and special tokens.
+    pub fn resolve_for(
+        &self,
+        options: &GenerationOptions,
+        model: &Seq2SeqConfig,
+    ) -> GenerationConfig {
+        self.resolve(
+            options,
+            model.max_position_embeddings,
+            model.eos_token_id,
+            model.pad_token_id,
+            model.decoder_start_token_id,
+        )
+    }
+
     /// Resolves defaults + overrides into a complete configuration for a model with
     /// `max_positions` decoder positions and the given special tokens.
     pub fn resolve(
@@ -197,6 +214,7 @@ impl GenerationDefaults {
                 .map(EarlyStopping::from)
                 .unwrap_or_default(),
             bad_words_ids: self.bad_words_ids.clone().unwrap_or_default(),
+            forced_bos_token_id: self.forced_bos_token_id,
             forced_eos_token_id: self.forced_eos_token_id.as_ref().and_then(OneOrMany::first),
             no_repeat_ngram_size: options
                 .no_repeat_ngram_size

@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod generation;
 mod json;
+pub mod network;
 pub mod pth;
 pub mod source;
 pub mod spm;
@@ -14,5 +15,6 @@ pub mod weights;
 
 pub use error::LoadError;
 pub use generation::{GenerationDefaults, GenerationOptions};
+pub use network::Network;
 pub use source::ModelSource;
 pub use translation::{ModelInfo, TranslationModel};

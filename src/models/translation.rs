@@ -1,17 +1,15 @@
 //! A translation model loaded from its Hub files: architecture, weights, tokenizers and
 //! generation defaults, checked for consistency at load time.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use candle_core::{DType, Device};
+use candle_core::Device;
 
-use super::config::HubModelConfig;
 use super::error::LoadError;
 use super::generation::{GenerationDefaults, GenerationOptions};
-use super::source::{ModelRepo, ModelSource};
+use super::network::Network;
+use super::source::ModelSource;
 use super::tokenizer::{MarianTokenizer, TokenizerFiles};
-use super::weights::{CheckedWeights, WEIGHT_FILES};
 use crate::engine::{GenerationConfig, Seq2Seq};
 
 /// What was loaded, from where: reported by the CLI and the server.
@@ -55,20 +53,18 @@ impl TranslationModel {
     pub fn load(source: &ModelSource, device: &Device) -> Result<Self, LoadError> {
         let started = Instant::now();
         let repo = source.open()?;
-        let config_path = repo.get("config.json")?;
-        let hub_config = HubModelConfig::from_file(&config_path)?;
-        let cfg = hub_config.to_seq2seq(&config_path)?;
-        let generation_path = repo.get_optional("generation_config.json")?;
-        let generation = GenerationDefaults::from_files(generation_path.as_deref(), &config_path)?;
+        // Tokenizer files first: they are small, and a missing one is the commonest mistake.
         let tokenizer = MarianTokenizer::from_files(&TokenizerFiles {
             source_spm: repo.get("source.spm")?,
             target_spm: repo.get("target.spm")?,
             vocab: repo.get("vocab.json")?,
             config: repo.get_optional("tokenizer_config.json")?,
         })?;
+        let network = Network::load(&repo, device)?;
+        let cfg = network.model.config();
         if tokenizer.vocab_size() > cfg.vocab_size {
             return Err(LoadError::InvalidConfig {
-                path: config_path,
+                path: network.config_path.clone(),
                 message: format!(
                     "vocab.json has {} tokens but the model's vocab_size is {}",
                     tokenizer.vocab_size(),
@@ -76,16 +72,10 @@ impl TranslationModel {
                 ),
             });
         }
-        let weights_path = weights_file(&repo)?;
-        let weights = CheckedWeights::open(&weights_path)?;
-        let vb = weights.var_builder(DType::F32, device);
-        let model = Seq2Seq::new(&cfg, vb).map_err(|e| LoadError::Weights {
-            path: weights_path.clone(),
-            message: e.to_string(),
-        })?;
         let info = ModelInfo {
             source: repo.name().to_string(),
-            weights_file: weights_path
+            weights_file: network
+                .weights_path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
@@ -95,36 +85,15 @@ impl TranslationModel {
         };
         tracing::info!(source = %info.source, weights = %info.weights_file, ms = info.load_time.as_millis() as u64, "model loaded");
         Ok(Self {
-            model,
+            model: network.model,
             tokenizer,
-            generation,
+            generation: network.generation,
             info,
         })
     }
 
     /// The generation settings for one call: the repo's defaults with `options` on top.
     pub fn generation_config(&self, options: &GenerationOptions) -> GenerationConfig {
-        let cfg = self.model.config();
-        self.generation.resolve(
-            options,
-            cfg.max_position_embeddings,
-            cfg.eos_token_id,
-            cfg.pad_token_id,
-            cfg.decoder_start_token_id,
-        )
+        self.generation.resolve_for(options, self.model.config())
     }
-}
-
-/// The first weights file the repo has, preferring safetensors.
-fn weights_file(repo: &ModelRepo) -> Result<PathBuf, LoadError> {
-    for file in WEIGHT_FILES {
-        if repo.has(file) {
-            return repo.get(file);
-        }
-    }
-    Err(LoadError::MissingFile {
-        model: repo.name().to_string(),
-        file: WEIGHT_FILES.join("` or `"),
-        hint: String::new(),
-    })
 }

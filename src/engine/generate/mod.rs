@@ -44,6 +44,8 @@ pub struct GenerationConfig {
     pub early_stopping: EarlyStopping,
     /// Token sequences that must never be generated (Marian bans its pad token).
     pub bad_words_ids: Vec<Vec<u32>>,
+    /// Token forced as the first generated token (BART's `forced_bos_token_id`).
+    pub forced_bos_token_id: Option<u32>,
     /// Token forced at the last position when `max_length` is reached.
     pub forced_eos_token_id: Option<u32>,
     /// Forbid repeating any n-gram of this size (0 disables).

@@ -1,5 +1,6 @@
 //! Logits processors, applied in transformers' order (`_get_logits_processor`): repetition
-//! penalty, no-repeat n-grams, bad words, minimum length, forced EOS at the maximum length, and
+//! penalty, no-repeat n-grams, bad words, minimum length, forced BOS at the first step, forced EOS
+//! at the maximum length, and
 //! finally renormalisation (`renormalize_logits`).
 
 use super::{log_softmax, GenerationConfig};
@@ -12,6 +13,7 @@ pub struct LogitsProcessors {
     banned_single: Vec<u32>,
     banned_sequences: Vec<Vec<u32>>,
     min_length: usize,
+    forced_bos: Option<u32>,
     forced_eos: Option<(usize, u32)>,
     eos_token_id: u32,
     renormalize: bool,
@@ -33,6 +35,7 @@ impl LogitsProcessors {
             banned_single: bad.iter().filter(|s| s.len() == 1).map(|s| s[0]).collect(),
             banned_sequences: bad.into_iter().filter(|s| s.len() > 1).collect(),
             min_length: cfg.min_length,
+            forced_bos: cfg.forced_bos_token_id,
             forced_eos: cfg.forced_eos_token_id.map(|id| (cfg.max_length, id)),
             eos_token_id: cfg.eos_token_id,
             renormalize: cfg.renormalize_logits,
@@ -73,6 +76,12 @@ impl LogitsProcessors {
         if sequence.len() < self.min_length && in_vocab(self.eos_token_id) {
             scores[self.eos_token_id as usize] = f32::NEG_INFINITY;
         }
+        if let Some(bos) = self.forced_bos {
+            if sequence.len() == 1 && in_vocab(bos) {
+                scores.fill(f32::NEG_INFINITY);
+                scores[bos as usize] = 0.0;
+            }
+        }
         if let Some((max_length, eos)) = self.forced_eos {
             if sequence.len() + 1 == max_length && in_vocab(eos) {
                 scores.fill(f32::NEG_INFINITY);
@@ -100,6 +109,7 @@ mod tests {
             length_penalty: 1.0,
             early_stopping: EarlyStopping::Heuristic,
             bad_words_ids: vec![vec![4]],
+            forced_bos_token_id: None,
             forced_eos_token_id: Some(0),
             no_repeat_ngram_size: 0,
             repetition_penalty: 1.0,
@@ -129,6 +139,31 @@ mod tests {
                 f32::NEG_INFINITY
             ]
         );
+    }
+
+    #[test]
+    fn forced_bos_applies_only_to_the_first_generated_token() {
+        let cfg = GenerationConfig {
+            forced_bos_token_id: Some(2),
+            forced_eos_token_id: None,
+            ..config()
+        };
+        let processors = LogitsProcessors::new(&cfg);
+        let mut scores = vec![1.0; 5];
+        processors.apply(&[4], &mut scores);
+        assert_eq!(
+            scores,
+            vec![
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY,
+                0.0,
+                f32::NEG_INFINITY,
+                f32::NEG_INFINITY
+            ]
+        );
+        let mut scores = vec![1.0; 5];
+        processors.apply(&[4, 2], &mut scores);
+        assert_eq!(scores[2], 1.0);
     }
 
     #[test]
