@@ -53,14 +53,13 @@ impl TranslationModel {
     pub fn load(source: &ModelSource, device: &Device) -> Result<Self, LoadError> {
         let started = Instant::now();
         let repo = source.open()?;
-        // Tokenizer files first: they are small, and a missing one is the commonest mistake.
+        let network = Network::load(&repo, device)?;
         let tokenizer = MarianTokenizer::from_files(&TokenizerFiles {
             source_spm: repo.get("source.spm")?,
             target_spm: repo.get("target.spm")?,
             vocab: repo.get("vocab.json")?,
             config: repo.get_optional("tokenizer_config.json")?,
         })?;
-        let network = Network::load(&repo, device)?;
         let cfg = network.model.config();
         if tokenizer.vocab_size() > cfg.vocab_size {
             return Err(LoadError::InvalidConfig {
