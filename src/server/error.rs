@@ -53,6 +53,9 @@ pub enum ApiError {
         /// Suggested wait.
         retry_after: Duration,
     },
+    /// The route exists but not for this method (405).
+    #[error("method not allowed for this endpoint; see /docs")]
+    MethodNotAllowed,
     /// No such route (404).
     #[error("no such endpoint; see /docs")]
     NotFound,
@@ -77,6 +80,7 @@ impl ApiError {
             Self::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +97,7 @@ impl ApiError {
             Self::QueueFull { .. } => "queue_full",
             Self::NotReady => "not_ready",
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal(_) => "internal",
         }
     }

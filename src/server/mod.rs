@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(routes::status::openapi))
         .route("/docs", get(routes::status::docs))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             record_request,
@@ -60,6 +61,10 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> error::ApiError {
     error::ApiError::NotFound
+}
+
+async fn method_not_allowed() -> error::ApiError {
+    error::ApiError::MethodNotAllowed
 }
 
 /// Counts requests by route and status and records their latency.
@@ -134,9 +139,12 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
+    // Let loading end first: when the shutdown came during loading, the loader would otherwise
+    // install a queue after it was dropped below and the workers would never stop.
+    let workers = loader.await.ok().flatten();
     // Drop the queue handles so that the workers see the channel close, then wait for them.
     state.set_loading(Loading::Pending);
-    if let Ok(Some(workers)) = loader.await {
+    if let Some(workers) = workers {
         tokio::task::spawn_blocking(move || workers.join())
             .await
             .map_err(std::io::Error::other)?;

@@ -81,6 +81,11 @@ impl Queue {
         )
     }
 
+    /// Most sentences the queue holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Sentences currently queued or running.
     pub fn depth(&self) -> usize {
         self.capacity - self.permits.available_permits()
@@ -240,8 +245,16 @@ fn run_group(
                 .map(|slot| slot.ok_or_else(|| "a sentence was not translated".to_string()))
                 .collect(),
         };
+        // Free the job's queue room before answering, so that a client that sends its next
+        // request as soon as it has this answer finds the room free.
+        let Job {
+            reply,
+            _permit: permit,
+            ..
+        } = job;
+        drop(permit);
         // The receiver may have gone meanwhile; nothing to do then.
-        let _ = job.reply.send(answer);
+        let _ = reply.send(answer);
     }
 }
 

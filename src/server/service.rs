@@ -67,6 +67,15 @@ pub async fn translate_texts(
     .await
     .map_err(|e| ApiError::Internal(format!("tokenization failed: {e}")))?;
 
+    // The texts are queued together, so a request needing more room than the queue has can
+    // never be served: that is 413, not a 429 that no retry would get past.
+    let needed: usize = prepared.iter().map(|a| a.sentences.units.len()).sum();
+    if needed > engine.queue.capacity() {
+        return Err(ApiError::TooLarge(format!(
+            "this request has {needed} sentences; the queue holds at most {}",
+            engine.queue.capacity()
+        )));
+    }
     let started = Instant::now();
     let mut pending = Vec::with_capacity(prepared.len());
     for article in &prepared {

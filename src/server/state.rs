@@ -129,7 +129,10 @@ impl AppState {
         let from_header = headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|v| {
+                let (scheme, key) = v.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(key)
+            })
             .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()));
         match from_header
             .or(body_key)

@@ -68,3 +68,53 @@ pub fn copy_fixture(name: &str) -> tempfile::TempDir {
     }
     dir
 }
+
+/// The library translator over a fixture, loaded once per test binary.
+pub fn library_translator(name: &str) -> &'static dragoman::pipeline::Translator {
+    use std::sync::OnceLock;
+    static SWISH: OnceLock<dragoman::pipeline::Translator> = OnceLock::new();
+    static RELU: OnceLock<dragoman::pipeline::Translator> = OnceLock::new();
+    let cell = match name {
+        "marian-tiny-swish" => &SWISH,
+        "marian-tiny-relu" => &RELU,
+        other => panic!("no fixture named {other}"),
+    };
+    cell.get_or_init(|| {
+        let model = dragoman::models::TranslationModel::load(
+            &dragoman::models::ModelSource::Local(fixture_dir(name)),
+            &candle_core::Device::Cpu,
+        )
+        .expect("fixture loads");
+        dragoman::pipeline::Translator::new(model)
+    })
+}
+
+/// An HTTP client for loopback test servers: no proxy, bounded connect and request times.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("HTTP client")
+}
+
+/// Runs an async test body on a fresh multi-thread runtime and fails it after `limit`. The
+/// runtime is shut down with a timeout, so a stuck blocking task cannot hang the test binary
+/// even when the body panics.
+pub fn run_async<F: std::future::Future<Output = ()>>(limit: std::time::Duration, body: F) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async { tokio::time::timeout(limit, body).await })
+    }));
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("the test did not finish within {limit:?}"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}

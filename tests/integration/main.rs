@@ -1,7 +1,10 @@
 //! Integration tests: one binary, shared helpers in `common`.
 
+mod bart;
 mod cli;
 mod common;
 mod loading;
 mod parity;
 mod pipeline;
+mod server;
+mod server_process;

@@ -104,3 +104,32 @@ fn empty_and_whitespace_input() {
         .expect("translates");
     assert_eq!(blank.text, "\n\n");
 }
+
+#[test]
+fn an_output_cut_at_the_maximum_length_is_reported() {
+    let translator = translator();
+    let options = TranslateOptions {
+        generation: GenerationOptions {
+            beams: Some(1),
+            max_new_tokens: Some(2),
+            ..GenerationOptions::default()
+        },
+        ..TranslateOptions::default()
+    };
+    let result = translator
+        .translate_article(
+            "Le président de la République a reçu mardi son homologue.",
+            &options,
+        )
+        .expect("translates");
+    assert!(result.sentences[0].hit_max_length);
+    assert!(result.sentences[0].generated_tokens <= 2);
+    assert!(
+        result
+            .warnings
+            .iter()
+            .any(|w| w.contains("maximum output length")),
+        "{:?}",
+        result.warnings
+    );
+}

@@ -7,8 +7,8 @@
 //! Inputs whose result can no longer change are dropped from the decoder batch.
 
 use super::{
-    log_softmax, EarlyStopping, GenerateError, GenerationConfig, Hypothesis, LogitsProcessors,
-    StepDecoder, StopReason,
+    log_softmax, stop_reason, EarlyStopping, GenerateError, GenerationConfig, Hypothesis,
+    LogitsProcessors, StepDecoder,
 };
 
 /// transformers' "very large negative value".
@@ -236,11 +236,7 @@ pub(super) fn search(
                 .take(cfg.num_return_sequences)
                 .map(|slot| {
                     let tokens = slot.sequence[1..].to_vec();
-                    let stop = if tokens.last() == Some(&cfg.eos_token_id) {
-                        StopReason::Eos
-                    } else {
-                        StopReason::MaxLength
-                    };
+                    let stop = stop_reason(&tokens, cfg);
                     Hypothesis {
                         tokens,
                         score: slot.score,

@@ -4,8 +4,8 @@
 //! rows are unaffected because rows never interact.
 
 use super::{
-    log_softmax, GenerateError, GenerationConfig, Hypothesis, LogitsProcessors, StepDecoder,
-    StopReason,
+    log_softmax, stop_reason, GenerateError, GenerationConfig, Hypothesis, LogitsProcessors,
+    StepDecoder, StopReason,
 };
 
 /// Index of the first maximum, like `torch.argmax`.
@@ -60,10 +60,8 @@ pub(super) fn search(
             let token = argmax(&scores);
             row.log_prob_sum += f64::from(log_softmax(&scores)[token]);
             row.sequence.push(token as u32);
-            if token as u32 == cfg.eos_token_id {
-                row.stop = Some(StopReason::Eos);
-            } else if row.sequence.len() >= cfg.max_length {
-                row.stop = Some(StopReason::MaxLength);
+            if token as u32 == cfg.eos_token_id || row.sequence.len() >= cfg.max_length {
+                row.stop = Some(stop_reason(&row.sequence[1..], cfg));
             }
         }
         let keep: Vec<usize> = (0..active.len())
@@ -83,7 +81,9 @@ pub(super) fn search(
             vec![Hypothesis {
                 score: (row.log_prob_sum / tokens.len().max(1) as f64) as f32,
                 tokens,
-                stop: row.stop.unwrap_or(StopReason::MaxLength),
+                stop: row
+                    .stop
+                    .unwrap_or_else(|| stop_reason(&row.sequence[1..], cfg)),
             }]
         })
         .collect())

@@ -62,13 +62,23 @@ pub struct GenerationConfig {
     pub decoder_start_token_id: u32,
 }
 
+/// Why `tokens` (generated, after the decoder start) ended: an output that reached `max_length`
+/// counts as cut even when it ends with EOS, since that EOS may have been forced.
+pub(crate) fn stop_reason(tokens: &[u32], cfg: &GenerationConfig) -> StopReason {
+    if tokens.len() + 1 >= cfg.max_length || tokens.last() != Some(&cfg.eos_token_id) {
+        StopReason::MaxLength
+    } else {
+        StopReason::Eos
+    }
+}
+
 /// Why a hypothesis ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StopReason {
     /// The model produced end-of-sequence.
     Eos,
-    /// The hypothesis reached `max_length` (a forced EOS, if configured, is included).
+    /// The hypothesis reached `max_length` and may be cut (a forced EOS, if configured, is included).
     MaxLength,
 }
 

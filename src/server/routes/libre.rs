@@ -104,6 +104,17 @@ pub struct DetectRequest {
     pub api_key: Option<String>,
 }
 
+/// LibreTranslate answers every invalid request with 400, including well-formed JSON with
+/// wrong field types (which `/v1` reports as 422).
+fn as_bad_request(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Unprocessable(message) => {
+            ApiError::BadRequest(format!("Invalid request: {message}"))
+        }
+        other => other,
+    }
+}
+
 /// Detects the language of `text` (whatlang's trigram model).
 pub fn detect_language(text: &str) -> DetectedLanguage {
     match whatlang::detect(text) {
@@ -167,8 +178,9 @@ pub async fn languages() -> Json<Vec<Language>> {
 pub async fn detect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonOrForm(request): JsonOrForm<DetectRequest>,
+    request: Result<JsonOrForm<DetectRequest>, ApiError>,
 ) -> Result<Json<Vec<DetectedLanguage>>, ApiError> {
+    let JsonOrForm(request) = request.map_err(as_bad_request)?;
     state.authorize(&headers, request.api_key.as_deref())?;
     let q = request
         .q
@@ -195,12 +207,18 @@ pub async fn detect(
 pub async fn translate(
     State(state): State<AppState>,
     headers: HeaderMap,
-    JsonOrForm(request): JsonOrForm<LibreTranslateRequest>,
+    request: Result<JsonOrForm<LibreTranslateRequest>, ApiError>,
 ) -> Result<Json<LibreTranslateResponse>, ApiError> {
+    let JsonOrForm(request) = request.map_err(as_bad_request)?;
     state.authorize(&headers, request.api_key.as_deref())?;
     let (texts, many) = match request.q.clone() {
         Some(Query::One(text)) => (vec![text], false),
-        Some(Query::Many(texts)) => (texts, true),
+        Some(Query::Many(texts)) if !texts.is_empty() => (texts, true),
+        Some(Query::Many(_)) => {
+            return Err(ApiError::BadRequest(
+                "Invalid request: q must not be an empty list".into(),
+            ))
+        }
         None => {
             return Err(ApiError::BadRequest(
                 "Invalid request: missing q parameter".into(),
@@ -254,21 +272,34 @@ pub async fn translate(
         )));
     }
 
-    let mut translated = Vec::with_capacity(texts.len());
-    let mut alternative_lists = Vec::with_capacity(texts.len());
-    for (text, source) in texts.iter().zip(&sources) {
-        if source == "en" {
-            translated.push(text.clone());
-            alternative_lists.push(Vec::new());
-            continue;
+    // English input is returned as is; French texts are translated.
+    let mut translated: Vec<String> = texts.clone();
+    let mut alternative_lists: Vec<Vec<String>> = vec![Vec::new(); texts.len()];
+    let french: Vec<usize> = (0..texts.len()).filter(|&i| sources[i] == "fr").collect();
+    if html || alternatives > 0 {
+        for &i in &french {
+            if html {
+                translated[i] = translate_html(&engine, &texts[i], &limits).await?;
+            } else {
+                let (main, alts) =
+                    translate_plain(&engine, &texts[i], alternatives, &limits).await?;
+                translated[i] = main;
+                alternative_lists[i] = alts;
+            }
         }
-        let (main, alts) = if html {
-            (translate_html(&engine, text, &limits).await?, Vec::new())
-        } else {
-            translate_plain(&engine, text, alternatives, &limits).await?
-        };
-        translated.push(main);
-        alternative_lists.push(alts);
+    } else if !french.is_empty() {
+        // All plain texts go to the queue together, so they share batches.
+        let batch: Vec<String> = french.iter().map(|&i| texts[i].clone()).collect();
+        let outcomes = translate_texts(
+            Arc::clone(&engine),
+            batch,
+            TranslateOptions::default(),
+            &limits,
+        )
+        .await?;
+        for (&i, outcome) in french.iter().zip(outcomes) {
+            translated[i] = outcome.result.map_err(ApiError::Internal)?.text;
+        }
     }
 
     let shape = |values: Vec<serde_json::Value>| {
