@@ -15,6 +15,9 @@ use dragoman::pipeline::{TranslateOptions, Translator};
 #[derive(Debug, Parser)]
 #[command(name = "dragoman", version, about)]
 struct Cli {
+    /// CPU threads for the model's matrix products (default: all cores).
+    #[arg(long, global = true, env = "DRAGOMAN_THREADS")]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -278,6 +281,11 @@ fn init_logging(json: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(threads) = cli.threads {
+        // candle's CPU kernels size their thread pool from this variable; set it before any
+        // model work starts (and before other threads exist).
+        std::env::set_var("RAYON_NUM_THREADS", threads.max(1).to_string());
+    }
     let json_logs = matches!(&cli.command, Command::Serve(args) if args.log_json);
     init_logging(json_logs);
     let result = match cli.command {

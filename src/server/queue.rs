@@ -129,14 +129,14 @@ impl Queue {
 }
 
 /// Takes the next jobs: blocks for the first, then gathers what arrives within `max_wait`
-/// (or is already waiting) up to about two batches' worth of sentences.
+/// (or is already waiting) until a full batch of sentences is there.
 fn gather(receiver: &Mutex<Receiver<Job>>, settings: &BatchSettings) -> Option<Vec<Job>> {
     let receiver = receiver.lock().ok()?;
     let first = receiver.recv().ok()?;
     let mut sentences = first.units.len();
     let mut jobs = vec![first];
     let deadline = Instant::now() + settings.max_wait;
-    let enough = settings.max_batch_sentences.max(1) * 2;
+    let enough = settings.max_batch_sentences.max(1);
     while sentences < enough {
         let wait = deadline.saturating_duration_since(Instant::now());
         let next = if wait.is_zero() {
