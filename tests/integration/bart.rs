@@ -6,7 +6,7 @@ use dragoman::engine::generate_batch;
 use dragoman::models::{GenerationOptions, ModelSource, Network};
 use serde::Deserialize;
 
-use crate::common::{fixture_dir, max_abs_diff};
+use crate::common::{assert_same_generations, fixture_dir, max_abs_diff};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -107,32 +107,13 @@ fn bart_generations_match_transformers_token_for_token() {
             .collect();
         let outputs = generate_batch(&network.model, &sources, &cfg).expect("generate");
         let flat: Vec<_> = outputs.iter().flatten().collect();
-        assert_eq!(
-            flat.len(),
-            case.sequences.len(),
-            "{}: number of outputs",
-            case.name
+        assert_same_generations(
+            &case.name,
+            &flat,
+            &case.sequences,
+            &case.scores,
+            pad,
+            TOLERANCE,
         );
-        for (index, (hypothesis, expected)) in flat.iter().zip(&case.sequences).enumerate() {
-            let mut expected_tokens = expected[1..].to_vec();
-            while expected_tokens.len() > hypothesis.tokens.len()
-                && expected_tokens.last() == Some(&pad)
-            {
-                expected_tokens.pop();
-            }
-            assert_eq!(
-                hypothesis.tokens, expected_tokens,
-                "{} output {index}: tokens",
-                case.name
-            );
-            let diff = (hypothesis.score - case.scores[index]).abs();
-            assert!(
-                diff < TOLERANCE,
-                "{} output {index}: score {} vs {}",
-                case.name,
-                hypothesis.score,
-                case.scores[index]
-            );
-        }
     }
 }

@@ -118,3 +118,39 @@ pub fn run_async<F: std::future::Future<Output = ()>>(limit: std::time::Duration
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }
+
+/// Asserts that our hypotheses equal transformers' `sequences` (decoder start first, padded with
+/// `pad` after EOS) token for token, with scores within `tolerance`.
+pub fn assert_same_generations(
+    label: &str,
+    hypotheses: &[&dragoman::engine::Hypothesis],
+    sequences: &[Vec<u32>],
+    scores: &[f32],
+    pad: u32,
+    tolerance: f32,
+) {
+    assert_eq!(
+        hypotheses.len(),
+        sequences.len(),
+        "{label}: number of outputs"
+    );
+    for (index, (hypothesis, expected)) in hypotheses.iter().zip(sequences).enumerate() {
+        let mut expected_tokens = expected[1..].to_vec();
+        while expected_tokens.len() > hypothesis.tokens.len()
+            && expected_tokens.last() == Some(&pad)
+        {
+            expected_tokens.pop();
+        }
+        assert_eq!(
+            hypothesis.tokens, expected_tokens,
+            "{label} output {index}: tokens differ"
+        );
+        let diff = (hypothesis.score - scores[index]).abs();
+        assert!(
+            diff < tolerance,
+            "{label} output {index}: score {} vs {}",
+            hypothesis.score,
+            scores[index]
+        );
+    }
+}

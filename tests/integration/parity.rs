@@ -5,7 +5,9 @@ use candle_core::{Device, Tensor};
 use dragoman::engine::generate_batch;
 use dragoman::models::{GenerationOptions, ModelSource, TranslationModel};
 
-use crate::common::{copy_fixture, fixture_dir, max_abs_diff, reference, FIXTURES};
+use crate::common::{
+    assert_same_generations, copy_fixture, fixture_dir, max_abs_diff, reference, FIXTURES,
+};
 
 const TOLERANCE: f32 = 1e-4;
 
@@ -126,56 +128,30 @@ fn a_legacy_format_pytorch_checkpoint_generates_the_same() {
 
 /// Runs every generation case of fixture `name`'s reference with `model` and compares.
 fn assert_generations_match(model: &TranslationModel, name: &str) {
-    {
-        let reference = reference(name);
-        let pad = model.model.config().pad_token_id;
-        assert!(
-            reference.generations.len() >= 10,
-            "{name}: expected the full set of cases"
-        );
-        for case in &reference.generations {
-            let cfg = model.generation_config(&options(&case.kwargs));
-            let sources: Vec<Vec<u32>> = case
-                .texts
-                .iter()
-                .map(|t| model.tokenizer.encode(t))
-                .collect();
-            let outputs = generate_batch(&model.model, &sources, &cfg).expect("generate");
-            let flat: Vec<_> = outputs.iter().flatten().collect();
+    let reference = reference(name);
+    let pad = model.model.config().pad_token_id;
+    assert!(
+        reference.generations.len() >= 10,
+        "{name}: expected the full set of cases"
+    );
+    for case in &reference.generations {
+        let cfg = model.generation_config(&options(&case.kwargs));
+        let sources: Vec<Vec<u32>> = case
+            .texts
+            .iter()
+            .map(|t| model.tokenizer.encode(t))
+            .collect();
+        let outputs = generate_batch(&model.model, &sources, &cfg).expect("generate");
+        let flat: Vec<_> = outputs.iter().flatten().collect();
+        let label = format!("{name}/{}", case.name);
+        assert_same_generations(&label, &flat, &case.sequences, &case.scores, pad, TOLERANCE);
+        for (index, hypothesis) in flat.iter().enumerate() {
             assert_eq!(
-                flat.len(),
-                case.sequences.len(),
-                "{name}/{}: number of outputs",
+                model.tokenizer.decode(&hypothesis.tokens),
+                case.decoded[index],
+                "{name}/{} output {index}: decoded text",
                 case.name
             );
-            for (index, (hypothesis, expected)) in flat.iter().zip(&case.sequences).enumerate() {
-                // transformers: decoder start first, then tokens, then padding up to the longest output.
-                let mut expected_tokens = expected[1..].to_vec();
-                while expected_tokens.len() > hypothesis.tokens.len()
-                    && expected_tokens.last() == Some(&pad)
-                {
-                    expected_tokens.pop();
-                }
-                assert_eq!(
-                    hypothesis.tokens, expected_tokens,
-                    "{name}/{} output {index}: tokens differ",
-                    case.name
-                );
-                let diff = (hypothesis.score - case.scores[index]).abs();
-                assert!(
-                    diff < TOLERANCE,
-                    "{name}/{} output {index}: score {} vs {}",
-                    case.name,
-                    hypothesis.score,
-                    case.scores[index]
-                );
-                assert_eq!(
-                    model.tokenizer.decode(&hypothesis.tokens),
-                    case.decoded[index],
-                    "{name}/{} output {index}: decoded text",
-                    case.name
-                );
-            }
         }
     }
 }
