@@ -2,6 +2,7 @@
 //! `generation_config.json`, weights, and tokenizers built from the repo's SentencePiece files.
 
 pub mod config;
+pub mod embedding;
 pub mod error;
 pub mod generation;
 mod json;

@@ -3,6 +3,7 @@
 mod bart;
 mod cli;
 mod common;
+mod embeddings;
 mod loading;
 mod parity;
 mod pipeline;
