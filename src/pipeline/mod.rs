@@ -1,8 +1,9 @@
 //! What the analyst asks for, built from the engine and the text tools: article translation,
 //! and the building blocks of the analysis (event-tag taxonomy and status cues, the gazetteer of
-//! countries, capitals and organisations).
+//! countries, capitals and organisations, extractive summaries from sentence embeddings).
 
 pub mod gazetteer;
+pub mod summarize;
 pub mod taxonomy;
 pub mod translate;
 

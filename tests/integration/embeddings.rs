@@ -209,3 +209,25 @@ fn a_directory_without_tokenizer_json_fails_naming_it() {
         .expect("loading without tokenizer.json fails");
     assert!(err.to_string().contains("tokenizer.json"), "{err}");
 }
+
+#[test]
+fn the_extractive_summary_keeps_central_sentences_and_drops_the_off_topic_one() {
+    let sentences = [
+        "European leaders met in Brussels on Tuesday to discuss military aid to Ukraine.",
+        "The summit ended with an agreement to deliver more air defence systems to Kyiv.",
+        "The local football club won its match on Sunday evening.",
+        "Diplomats said the aid package for Ukraine would be financed by the European Union.",
+        "Ukraine's president thanked the European leaders for their support.",
+    ];
+    let picked = dragoman::pipeline::summarize::extractive_summary(embedder(), &sentences, 3)
+        .expect("summarizes");
+    assert_eq!(picked.len(), 3);
+    assert!(
+        !picked.contains(&2),
+        "the football sentence is off-topic: {picked:?}"
+    );
+    assert!(
+        picked.windows(2).all(|w| w[0] < w[1]),
+        "article order: {picked:?}"
+    );
+}
