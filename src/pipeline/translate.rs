@@ -164,11 +164,17 @@ impl Translator {
         let mut units = Vec::new();
         let mut parts = vec![0usize; sentences.len()];
         for (index, sentence) in sentences.iter().enumerate() {
-            let pieces = if count(sentence) > budget {
-                split_to_budget(sentence, budget, &count)
-            } else {
-                vec![sentence.clone()]
-            };
+            // Tokenize once; only a sentence that does not fit is split and re-tokenized.
+            let ids = tokenizer.encode(sentence);
+            if ids.len() <= budget {
+                parts[index] = 1;
+                units.push(Unit {
+                    sentence: index,
+                    ids,
+                });
+                continue;
+            }
+            let pieces = split_to_budget(sentence, budget, &count);
             parts[index] = pieces.len();
             for piece in pieces {
                 units.push(Unit {
