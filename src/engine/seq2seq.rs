@@ -237,16 +237,6 @@ pub struct DecoderState {
 }
 
 impl DecoderState {
-    /// Number of decoder positions already processed.
-    pub fn past_len(&self) -> usize {
-        self.past
-    }
-
-    /// Rows of the batch this state decodes.
-    pub fn batch_size(&self) -> usize {
-        self.row_sources.len()
-    }
-
     /// Keeps the rows named by `rows`, in that order: new row `i` continues old row `rows[i]`
     /// (beam reordering, or dropping finished inputs). Cross-attention state is only copied
     /// when the set of inputs changes, since rows of one input share it.

@@ -47,12 +47,17 @@ impl LogitsProcessors {
         let vocab = scores.len();
         let in_vocab = |id: u32| (id as usize) < vocab;
         if let Some(penalty) = self.repetition_penalty {
-            let mut seen = vec![false; vocab];
-            for &id in sequence.iter().filter(|&&id| in_vocab(id)) {
-                if !std::mem::replace(&mut seen[id as usize], true) {
-                    let s = scores[id as usize];
-                    scores[id as usize] = if s < 0.0 { s * penalty } else { s / penalty };
-                }
+            // Each distinct token once; the sequence is short, the vocabulary is not.
+            let mut distinct: Vec<u32> = sequence
+                .iter()
+                .copied()
+                .filter(|&id| in_vocab(id))
+                .collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            for id in distinct {
+                let s = scores[id as usize];
+                scores[id as usize] = if s < 0.0 { s * penalty } else { s / penalty };
             }
         }
         let n = self.no_repeat_ngram_size;
