@@ -34,14 +34,26 @@ pub enum EntityType {
     /// An organisation.
     #[serde(rename = "ORG")]
     Org,
+    /// A person (from a NER model or the title rule of [`crate::pipeline::persons`]).
+    #[serde(rename = "PERSON")]
+    Person,
+    /// A location that is not a known country, city or region (NER `LOC`).
+    #[serde(rename = "LOC")]
+    Loc,
+    /// Anything else a NER model names (NER `MISC`: events, nationalities, works).
+    #[serde(rename = "MISC")]
+    Misc,
 }
 
 impl EntityType {
-    /// The label as written in NER output (`GPE`, `ORG`).
+    /// The label as written in NER output (`GPE`, `ORG`, `PERSON`, `LOC`, `MISC`).
     pub fn as_str(self) -> &'static str {
         match self {
             EntityType::Gpe => "GPE",
             EntityType::Org => "ORG",
+            EntityType::Person => "PERSON",
+            EntityType::Loc => "LOC",
+            EntityType::Misc => "MISC",
         }
     }
 }

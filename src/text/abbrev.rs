@@ -1,4 +1,4 @@
-//! French abbreviations, initials and acronyms that a period does not end a sentence after.
+//! French (and the common English) abbreviations, initials and acronyms that a period does not end a sentence after.
 
 /// How an abbreviation followed by a period behaves at a potential sentence boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,7 +12,8 @@ pub(crate) enum Abbrev {
 /// Titles, compared case-sensitively ("Me" is Maître, "St" is Saint).
 const TITLES: &[&str] = &[
     "M", "MM", "Mme", "Mmes", "Mlle", "Mlles", "Dr", "Drs", "Pr", "Prs", "Me", "Mgr", "St", "Ste",
-    "Sts", "Stes", "Cie", "Gal", "Gén", "Col", "Cdt", "Lt", "Jr",
+    "Sts", "Stes", "Cie", "Gal", "Gén", "Col", "Cdt", "Lt", "Jr", "Mr", "Mrs", "Ms", "Messrs",
+    "Gen", "Sen", "Gov", "Capt", "Sgt", "Prof", "Rev",
 ];
 
 /// Abbreviations compared in lower case that never end a sentence.
