@@ -5,6 +5,7 @@
 //! [`persons`] rules and an optional NER model).
 
 pub mod analyze;
+pub mod brief;
 pub mod entities;
 pub mod gazetteer;
 pub mod persons;
