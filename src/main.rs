@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Translate French text (a file or stdin) to English.
     Translate(TranslateArgs),
+    /// Analyse an article: translation, summary, event tags and entities (JSON or a Markdown brief).
+    Analyze(AnalyzeArgs),
     /// Serve the HTTP API (`/v1/translate`, LibreTranslate's `/translate`, metrics, docs).
     Serve(ServeArgs),
 }
@@ -81,6 +83,106 @@ struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long, env = "DRAGOMAN_LOG_JSON")]
     log_json: bool,
+}
+
+/// The analysis models, shared by `analyze` and `serve`.
+#[derive(Debug, Args)]
+struct AnalysisModelArgs {
+    /// Summarization model (Hub id[@rev] or directory); `none` for extractive summaries only.
+    #[arg(long, env = "DRAGOMAN_SUMMARIZER", default_value = dragoman::pipeline::setup::DEFAULT_SUMMARIZER)]
+    summarizer: String,
+    /// Sentence-embedding model for tags and extractive summaries (Hub id[@rev] or directory).
+    #[arg(long, env = "DRAGOMAN_EMBEDDING_MODEL", default_value = dragoman::pipeline::setup::DEFAULT_EMBEDDING_MODEL)]
+    embedding_model: String,
+    /// Token-classification NER model (Hub id[@rev] or directory), e.g. dslim/bert-base-NER;
+    /// without one, entities come from the gazetteer and the person rules.
+    #[arg(long, env = "DRAGOMAN_NER_MODEL")]
+    ner_model: Option<String>,
+    /// Event taxonomy file (default: the built-in models/taxonomy.json).
+    #[arg(long, env = "DRAGOMAN_TAXONOMY")]
+    taxonomy: Option<PathBuf>,
+    /// Tag thresholds file (default: the built-in models/tag_thresholds.json).
+    #[arg(long, env = "DRAGOMAN_TAG_THRESHOLDS")]
+    tag_thresholds: Option<PathBuf>,
+}
+
+impl AnalysisModelArgs {
+    fn to_models(&self) -> dragoman::pipeline::setup::AnalysisModels {
+        let optional = |v: &str| {
+            let v = v.trim();
+            (!v.is_empty() && !v.eq_ignore_ascii_case("none")).then(|| v.to_string())
+        };
+        dragoman::pipeline::setup::AnalysisModels {
+            embedding: self.embedding_model.clone(),
+            summarizer: optional(&self.summarizer),
+            ner: self.ner_model.as_deref().and_then(optional),
+            taxonomy: self.taxonomy.clone(),
+            thresholds: self.tag_thresholds.clone(),
+            gazetteer: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BriefFormat {
+    /// The full analysis as JSON.
+    Json,
+    /// A readable brief for a person.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SourceArg {
+    /// French: translate, then analyse.
+    Fr,
+    /// English: analyse as given.
+    En,
+    /// Detect French or English.
+    Auto,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SummaryModeArg {
+    /// Written by the summarization model.
+    Abstractive,
+    /// Key sentences of the article.
+    Extractive,
+}
+
+#[derive(Debug, Args)]
+struct AnalyzeArgs {
+    /// Translation model: Hub id with optional revision (`owner/name@rev`) or a local directory.
+    #[arg(
+        long,
+        env = "DRAGOMAN_MODEL",
+        default_value = "Helsinki-NLP/opus-mt-fr-en"
+    )]
+    model: String,
+    #[command(flatten)]
+    analysis: AnalysisModelArgs,
+    /// Language of the article.
+    #[arg(long, value_enum, default_value_t = SourceArg::Fr)]
+    source: SourceArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = BriefFormat::Markdown)]
+    format: BriefFormat,
+    /// Most sentences in the summary.
+    #[arg(long, default_value_t = dragoman::pipeline::analyze::DEFAULT_SUMMARY_SENTENCES)]
+    summary_sentences: usize,
+    /// Summary mode (default: abstractive when a summarizer is loaded).
+    #[arg(long, value_enum)]
+    summary_mode: Option<SummaryModeArg>,
+    /// Translated sentences whose score is below this are flagged low-confidence.
+    #[arg(long, default_value_t = dragoman::pipeline::analyze::DEFAULT_LOW_CONFIDENCE_BELOW, allow_negative_numbers = true)]
+    low_confidence_below: f32,
+    /// Beam width for the translation (1 = greedy); default from the model.
+    #[arg(long)]
+    beams: Option<usize>,
+    /// Where to run the models.
+    #[arg(long, env = "DRAGOMAN_DEVICE", value_enum, default_value_t = DeviceKind::Cpu)]
+    device: DeviceKind,
+    /// Input file; `-` or nothing reads stdin.
+    input: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -226,6 +328,74 @@ fn translate(args: TranslateArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
+    use dragoman::pipeline::analyze::{AnalysisInput, AnalyzeOptions, SourceLanguage, SummaryMode};
+    use dragoman::pipeline::{settle_language, Language};
+    let mut text = String::new();
+    open_input(args.input.as_ref())?
+        .read_to_string(&mut text)
+        .context("reading input (it must be UTF-8 text)")?;
+    let requested = match args.source {
+        SourceArg::Fr => SourceLanguage::Fr,
+        SourceArg::En => SourceLanguage::En,
+        SourceArg::Auto => SourceLanguage::Auto,
+    };
+    let (language, mut warnings) = settle_language(&text, requested)?;
+    let options = AnalyzeOptions {
+        summary_sentences: args.summary_sentences,
+        summary_mode: args.summary_mode.map(|m| match m {
+            SummaryModeArg::Abstractive => SummaryMode::Abstractive,
+            SummaryModeArg::Extractive => SummaryMode::Extractive,
+        }),
+        low_confidence_below: args.low_confidence_below,
+        ..AnalyzeOptions::default()
+    };
+    let device = device(args.device)?;
+    let analyzer = dragoman::pipeline::setup::load_analyzer(&args.analysis.to_models(), &device)?;
+    analyzer.check_options(&options)?;
+    let mut analysis = match language {
+        Language::En => analyzer.analyze(AnalysisInput::English(&text), &options)?,
+        Language::Fr => {
+            let source = ModelSource::parse(&args.model)?;
+            let model = TranslationModel::load(&source, &device)
+                .with_context(|| format!("loading model {source}"))?;
+            let model_name = model.info.source.clone();
+            let translator = Translator::new(model);
+            let translate_options = TranslateOptions {
+                generation: GenerationOptions {
+                    beams: args.beams,
+                    ..GenerationOptions::default()
+                },
+                ..TranslateOptions::default()
+            };
+            let started = std::time::Instant::now();
+            let translation = translator.translate_article(&text, &translate_options)?;
+            analyzer.analyze(
+                AnalysisInput::Translated {
+                    source: &text,
+                    translation: &translation,
+                    model: model_name,
+                    elapsed: started.elapsed(),
+                },
+                &options,
+            )?
+        }
+    };
+    warnings.append(&mut analysis.warnings);
+    analysis.warnings = warnings;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        BriefFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&analysis)?)?,
+        BriefFormat::Markdown => write!(
+            out,
+            "{}",
+            dragoman::pipeline::brief::render_markdown(&analysis)
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(args: ServeArgs) -> Result<ExitCode> {
     use dragoman::server::{BatchSettings, Limits, ServerConfig};
     let config = ServerConfig {
@@ -290,6 +460,7 @@ fn main() -> ExitCode {
     init_logging(json_logs);
     let result = match cli.command {
         Command::Translate(args) => translate(args),
+        Command::Analyze(args) => analyze(args),
         Command::Serve(args) => serve(args),
     };
     match result {
