@@ -308,3 +308,9 @@ fn info_reports_source_and_sizes() {
     assert_eq!(info.max_positions, 128);
     assert_eq!(info.vocab_size, 501);
 }
+
+#[test]
+fn the_model_can_be_shared_with_worker_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SummarizationModel>();
+}
