@@ -102,6 +102,49 @@ impl GenerationDefaults {
     pub fn from_files(generation_config: Option<&Path>, config: &Path) -> Result<Self, LoadError> {
         read_json(generation_config.unwrap_or(config))
     }
+
+    /// Like [`GenerationDefaults::from_files`], for a model used for `task` (e.g.
+    /// `"summarization"`): when the repo has no `generation_config.json`, the entries of
+    /// `config.json`'s `task_specific_params.<task>` override its top-level keys.
+    ///
+    /// This is what transformers' pipelines did before v5 (`pipeline("summarization")` updated
+    /// the model config with `task_specific_params["summarization"]`); transformers 5.24's
+    /// `generate` reads only the top-level keys. It matters for repos such as
+    /// `sshleifer/distilbart-cnn-12-6`, whose beam search settings (`num_beams` 4,
+    /// `length_penalty` 2, `max_length` 142, `min_length` 56, `no_repeat_ngram_size` 3,
+    /// `early_stopping`) exist only there. A `generation_config.json` wins entirely, as in
+    /// transformers.
+    pub fn from_files_for_task(
+        generation_config: Option<&Path>,
+        config: &Path,
+        task: &str,
+    ) -> Result<Self, LoadError> {
+        if let Some(path) = generation_config {
+            return read_json(path);
+        }
+        let invalid = |message: String| LoadError::InvalidJson {
+            path: config.to_path_buf(),
+            message,
+        };
+        let mut value: serde_json::Value = read_json(config)?;
+        let top = value
+            .as_object_mut()
+            .ok_or_else(|| invalid("expected a JSON object".into()))?;
+        let task_params = top
+            .get("task_specific_params")
+            .and_then(|params| params.get(task))
+            .cloned();
+        match task_params {
+            Some(serde_json::Value::Object(params)) => top.extend(params),
+            Some(serde_json::Value::Null) | None => {}
+            Some(_) => {
+                return Err(invalid(format!(
+                    "task_specific_params.{task} is not an object"
+                )))
+            }
+        }
+        serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+    }
 }
 
 /// Per-call overrides; every field is optional and wins over the model's defaults.
@@ -274,6 +317,62 @@ mod tests {
         let cfg =
             GenerationDefaults::default().resolve(&GenerationOptions::default(), 512, 0, 1, 1);
         assert_eq!(cfg.max_length, 21);
+    }
+
+    fn config_file(json: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, json).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn task_specific_params_override_config_keys_only_for_their_task() {
+        let (_dir, config) = config_file(
+            r#"{"num_beams": 1, "max_length": 20, "forced_eos_token_id": 2,
+                "task_specific_params": {"summarization": {"num_beams": 4, "length_penalty": 2.0,
+                "max_length": 142, "min_length": 56, "no_repeat_ngram_size": 3, "early_stopping": true}}}"#,
+        );
+        let task =
+            GenerationDefaults::from_files_for_task(None, &config, "summarization").expect("reads");
+        assert_eq!(
+            (task.num_beams, task.max_length, task.min_length),
+            (Some(4), Some(142), Some(56))
+        );
+        assert_eq!(task.early_stopping, Some(EarlyStoppingSetting::Flag(true)));
+        assert_eq!(task.forced_eos_token_id, Some(OneOrMany::One(2)));
+        let plain = GenerationDefaults::from_files(None, &config).expect("reads");
+        assert_eq!(
+            (plain.num_beams, plain.max_length, plain.min_length),
+            (Some(1), Some(20), None)
+        );
+        let other = GenerationDefaults::from_files_for_task(None, &config, "translation_en_to_de")
+            .expect("reads");
+        assert_eq!(other.num_beams, Some(1));
+    }
+
+    #[test]
+    fn generation_config_json_wins_over_task_specific_params() {
+        let (dir, config) =
+            config_file(r#"{"task_specific_params": {"summarization": {"num_beams": 4}}}"#);
+        let generation = dir.path().join("generation_config.json");
+        std::fs::write(&generation, r#"{"num_beams": 2}"#).expect("write");
+        let defaults =
+            GenerationDefaults::from_files_for_task(Some(&generation), &config, "summarization")
+                .expect("reads");
+        assert_eq!(defaults.num_beams, Some(2));
+    }
+
+    #[test]
+    fn malformed_task_specific_params_are_reported() {
+        let (_dir, config) = config_file(r#"{"task_specific_params": {"summarization": 3}}"#);
+        let err = GenerationDefaults::from_files_for_task(None, &config, "summarization")
+            .expect_err("not an object");
+        assert!(
+            err.to_string()
+                .contains("task_specific_params.summarization"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -29,10 +29,28 @@ pub struct Network {
 impl Network {
     /// Reads config, generation defaults and weights of `repo` onto `device`.
     pub fn load(repo: &ModelRepo, device: &Device) -> Result<Self, LoadError> {
+        Self::load_with(repo, device, None)
+    }
+
+    /// Like [`Network::load`] for a model used for `task`: without `generation_config.json`,
+    /// `config.json`'s `task_specific_params.<task>` supply the generation defaults (see
+    /// [`GenerationDefaults::from_files_for_task`]).
+    pub fn load_for_task(repo: &ModelRepo, device: &Device, task: &str) -> Result<Self, LoadError> {
+        Self::load_with(repo, device, Some(task))
+    }
+
+    fn load_with(repo: &ModelRepo, device: &Device, task: Option<&str>) -> Result<Self, LoadError> {
         let config_path = repo.get("config.json")?;
         let cfg = HubModelConfig::from_file(&config_path)?.to_seq2seq(&config_path)?;
         let generation_path = repo.get_optional("generation_config.json")?;
-        let generation = GenerationDefaults::from_files(generation_path.as_deref(), &config_path)?;
+        let generation = match task {
+            Some(task) => GenerationDefaults::from_files_for_task(
+                generation_path.as_deref(),
+                &config_path,
+                task,
+            )?,
+            None => GenerationDefaults::from_files(generation_path.as_deref(), &config_path)?,
+        };
         let weights_path = weights_file(repo)?;
         let vb = CheckedWeights::open(&weights_path)?.var_builder(DType::F32, device);
         let model = Seq2Seq::new(&cfg, vb).map_err(|e| LoadError::Weights {

@@ -9,3 +9,4 @@ mod parity;
 mod pipeline;
 mod server;
 mod server_process;
+mod summarizer;
