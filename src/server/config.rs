@@ -13,6 +13,10 @@ pub struct Limits {
     pub max_texts: usize,
     /// Largest beam width a request may ask for.
     pub max_beams: usize,
+    /// Analyses (`/v1/analyze`, `/v1/summarize`) run at the same time; more wait their turn.
+    pub max_concurrent_analyses: usize,
+    /// Analyses admitted at once, running or waiting; more are answered with 429.
+    pub max_queued_analyses: usize,
 }
 
 impl Default for Limits {
@@ -22,6 +26,8 @@ impl Default for Limits {
             max_chars: 100_000,
             max_texts: 128,
             max_beams: 8,
+            max_concurrent_analyses: 1,
+            max_queued_analyses: 64,
         }
     }
 }
@@ -66,4 +72,6 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Accepted API keys; empty means no key is required.
     pub api_keys: Vec<String>,
+    /// Analysis models; `None` serves translation only (`/v1/analyze` answers 501).
+    pub analysis: Option<crate::pipeline::setup::AnalysisModels>,
 }

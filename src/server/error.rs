@@ -65,6 +65,15 @@ pub enum ApiError {
     /// The model failed (500).
     #[error("translation failed: {0}")]
     Internal(String),
+    /// The analysis failed (500).
+    #[error("analysis failed: {0}")]
+    AnalysisFailed(String),
+    /// This server was started without analysis models (501).
+    #[error("this server does not analyse articles (it was started with --no-analysis); /v1/translate works")]
+    AnalysisDisabled,
+    /// Too many analyses running or waiting (429).
+    #[error("the server is busy: {0} analyses are running or waiting; retry shortly")]
+    AnalysesFull(usize),
 }
 
 impl ApiError {

@@ -10,7 +10,7 @@ use super::config::ServerConfig;
 use super::error::ApiError;
 use super::queue::Queue;
 use crate::models::ModelInfo;
-use crate::pipeline::Translator;
+use crate::pipeline::{Analyzer, Translator};
 
 /// A loaded model with its queue.
 pub struct Engine {
@@ -20,6 +20,18 @@ pub struct Engine {
     pub queue: Queue,
     /// What was loaded.
     pub info: ModelInfo,
+    /// The analysis models, when the server analyses.
+    pub analysis: Option<Analysis>,
+}
+
+/// The analyzer with its admission control.
+pub struct Analysis {
+    /// Summary, tags and entities.
+    pub analyzer: Arc<Analyzer>,
+    /// Admission: analyses running or waiting (`try_acquire`, 429 when none is left).
+    pub admitted: Arc<tokio::sync::Semaphore>,
+    /// Analyses running at once.
+    pub running: Arc<tokio::sync::Semaphore>,
 }
 
 /// Where model loading stands.
