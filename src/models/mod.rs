@@ -1,11 +1,13 @@
 //! Finding and loading models: Hub or local source, `config.json` and
-//! `generation_config.json`, weights, and tokenizers built from the repo's SentencePiece files.
+//! `generation_config.json`, weights, and tokenizers built from the repo's SentencePiece files;
+//! also the BERT-family sentence embedder and token-classification (NER) model.
 
 pub mod config;
 pub mod embedding;
 pub mod error;
 pub mod generation;
 mod json;
+pub mod ner;
 pub mod network;
 pub mod pth;
 pub mod source;
@@ -16,6 +18,7 @@ pub mod weights;
 
 pub use error::LoadError;
 pub use generation::{GenerationDefaults, GenerationOptions};
+pub use ner::{NerError, NerModel, NerSpan};
 pub use network::Network;
 pub use source::ModelSource;
 pub use translation::{ModelInfo, TranslationModel};
