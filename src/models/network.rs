@@ -72,7 +72,7 @@ impl Network {
 }
 
 /// The first weights file the repo has, preferring safetensors.
-fn weights_file(repo: &ModelRepo) -> Result<PathBuf, LoadError> {
+pub(super) fn weights_file(repo: &ModelRepo) -> Result<PathBuf, LoadError> {
     for file in WEIGHT_FILES {
         if repo.has(file) {
             return repo.get(file);

@@ -9,6 +9,7 @@ pub mod brief;
 pub mod entities;
 pub mod gazetteer;
 pub mod persons;
+pub mod setup;
 pub mod summarize;
 pub mod tagging;
 pub mod taxonomy;

@@ -90,7 +90,9 @@ impl ApiError {
             Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Internal(_) | Self::AnalysisFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::AnalysisDisabled => StatusCode::NOT_IMPLEMENTED,
+            Self::AnalysesFull(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -108,6 +110,9 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Internal(_) => "internal",
+            Self::AnalysisFailed(_) => "analysis_failed",
+            Self::AnalysisDisabled => "analysis_disabled",
+            Self::AnalysesFull(_) => "busy",
         }
     }
 
@@ -127,6 +132,7 @@ impl IntoResponse for ApiError {
         let retry = match &self {
             Self::QueueFull { retry_after, .. } => Some(retry_after.as_secs().max(1)),
             Self::NotReady => Some(5),
+            Self::AnalysesFull(_) => Some(2),
             _ => None,
         };
         if let Some(seconds) = retry {

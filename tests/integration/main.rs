@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod embeddings;
 mod loading;
+mod ner;
 mod parity;
 mod pipeline;
 mod server;
