@@ -83,6 +83,17 @@ struct ServeArgs {
     /// Log as JSON lines.
     #[arg(long, env = "DRAGOMAN_LOG_JSON")]
     log_json: bool,
+    #[command(flatten)]
+    analysis: AnalysisModelArgs,
+    /// Serve translation only: load no analysis models (`/v1/analyze` answers 501).
+    #[arg(long, env = "DRAGOMAN_NO_ANALYSIS")]
+    no_analysis: bool,
+    /// Analyses (summary, tags, entities) run at the same time.
+    #[arg(long, env = "DRAGOMAN_MAX_CONCURRENT_ANALYSES", default_value_t = 1)]
+    max_concurrent_analyses: usize,
+    /// Analyses running or waiting at once; beyond that requests get 429.
+    #[arg(long, env = "DRAGOMAN_MAX_QUEUED_ANALYSES", default_value_t = 64)]
+    max_queued_analyses: usize,
 }
 
 /// The analysis models, shared by `analyze` and `serve`.
@@ -413,7 +424,10 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             max_chars: args.max_chars,
             max_texts: args.max_texts,
             max_beams: args.max_beams,
+            max_concurrent_analyses: args.max_concurrent_analyses,
+            max_queued_analyses: args.max_queued_analyses,
         },
+        analysis: (!args.no_analysis).then(|| args.analysis.to_models()),
         api_keys: args
             .api_keys
             .into_iter()

@@ -107,7 +107,13 @@ pub fn load_analyzer(models: &AnalysisModels, device: &Device) -> Result<Analyze
         Some(path) => TagThresholds::load(path)?,
         None => TagThresholds::builtin(),
     };
-    let model_name = |s: &str| s.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_string();
+    let model_name = |s: &str| {
+        s.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
     if model_name(&thresholds.embedding_model) != model_name(&embedding_source.to_string()) {
         tracing::warn!(
             thresholds = %thresholds.embedding_model,
@@ -127,8 +133,7 @@ pub fn load_analyzer(models: &AnalysisModels, device: &Device) -> Result<Analyze
         analyzer = analyzer.with_summarizer(Box::new(model));
     }
     if let Some(spec) = &models.ner {
-        let model =
-            NerModel::load(&open("NER", spec)?, device).map_err(wrap("NER", spec))?;
+        let model = NerModel::load(&open("NER", spec)?, device).map_err(wrap("NER", spec))?;
         analyzer = analyzer.with_ner(Box::new(model));
     }
     Ok(analyzer)

@@ -214,7 +214,7 @@ impl TagScorer {
                     best = (scores[t], index);
                 }
             }
-            if !(best.0 >= threshold) {
+            if best.0 < threshold || best.0.is_nan() {
                 continue;
             }
             // The evidence sentence decides; if it has no cue, the other sentences above the

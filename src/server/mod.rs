@@ -3,7 +3,7 @@
 //! - [`config`]: settings; [`state`]: shared state and model loading status.
 //! - [`queue`]: the batching queue and its worker threads (model work never runs on the async runtime).
 //! - [`service`]: validation and one queue job per text, shared by the translation routes.
-//! - [`routes`]: `/v1/translate`, LibreTranslate's `/translate`, `/languages`, `/detect`,
+//! - [`routes`]: `/v1/translate`, `/v1/analyze`, `/v1/summarize`, LibreTranslate's `/translate`, `/languages`, `/detect`,
 //!   `/health`, `/ready`, `/metrics`, `/v1/models`, `/openapi.json`, `/docs`.
 //! - [`error`]: one `ApiError` mapped to status codes and a JSON body in one place.
 
@@ -40,6 +40,8 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config().limits.max_body_bytes;
     Router::new()
         .route("/v1/translate", post(routes::translate::translate))
+        .route("/v1/analyze", post(routes::analyze::analyze))
+        .route("/v1/summarize", post(routes::analyze::summarize))
         .route("/translate", post(routes::libre::translate))
         .route("/languages", get(routes::libre::languages))
         .route("/detect", post(routes::libre::detect))
@@ -114,11 +116,31 @@ fn load_engine(state: &AppState) -> Option<Workers> {
         state.set_loading(Loading::Failed(format!("warm-up failed: {e}")));
         return None;
     }
+    let analysis = match &config.analysis {
+        None => None,
+        Some(models) => match crate::pipeline::setup::load_analyzer(models, &config.device) {
+            Ok(analyzer) => Some(state::Analysis {
+                analyzer: Arc::new(analyzer),
+                admitted: Arc::new(tokio::sync::Semaphore::new(
+                    config.limits.max_queued_analyses.max(1),
+                )),
+                running: Arc::new(tokio::sync::Semaphore::new(
+                    config.limits.max_concurrent_analyses.max(1),
+                )),
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "analysis model loading failed");
+                state.set_loading(Loading::Failed(e.to_string()));
+                return None;
+            }
+        },
+    };
     let (queue, workers) = Queue::start(Arc::clone(&translator), &config.batching);
     state.set_loading(Loading::Ready(Arc::new(Engine {
         translator,
         queue,
         info,
+        analysis,
     })));
     tracing::info!("model ready");
     Some(workers)

@@ -145,3 +145,73 @@ pub struct Status {
     /// Server version.
     pub version: String,
 }
+
+/// Summary settings of an analysis request.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryRequest {
+    /// Most sentences in the summary (1–20, default 3).
+    #[schema(example = 3)]
+    pub sentences: Option<usize>,
+    /// `abstractive` (the summarization model) or `extractive` (key sentences); default
+    /// abstractive when the server has a summarizer.
+    pub mode: Option<crate::pipeline::SummaryMode>,
+}
+
+/// `POST /v1/analyze`: one article (French, English or detected).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeRequest {
+    /// The article; paragraphs separated by line breaks.
+    #[schema(example = "Le ministre des Armées se rendra à Rabat la semaine prochaine.")]
+    pub text: String,
+    /// `fr` (default: translate first), `en` (analyse as given) or `auto` (detect).
+    #[serde(default)]
+    pub source: crate::pipeline::SourceLanguage,
+    /// Summary settings.
+    #[serde(default)]
+    pub summary: SummaryRequest,
+    /// Compute event tags (default true).
+    pub tags: Option<bool>,
+    /// Compute entities (default true).
+    pub entities: Option<bool>,
+    /// Beam width of the translation (1 = greedy); default from the model.
+    pub beams: Option<usize>,
+    /// Translated sentences whose score is below this are flagged `low_confidence` (default -1.0).
+    pub low_confidence_below: Option<f32>,
+}
+
+/// `POST /v1/summarize`: the summary of one article.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SummarizeRequest {
+    /// The article.
+    #[schema(example = "Le ministre des Armées se rendra à Rabat la semaine prochaine.")]
+    pub text: String,
+    /// `fr` (default: translate first), `en` or `auto`.
+    #[serde(default)]
+    pub source: crate::pipeline::SourceLanguage,
+    /// Most sentences in the summary (1–20, default 3).
+    pub sentences: Option<usize>,
+    /// `abstractive` or `extractive`.
+    pub mode: Option<crate::pipeline::SummaryMode>,
+    /// Beam width of the translation.
+    pub beams: Option<usize>,
+}
+
+/// The answer of `POST /v1/summarize`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummarizeResponse {
+    /// The English summary.
+    pub summary: String,
+    /// How it was made.
+    pub summary_info: crate::pipeline::analyze::SummaryInfo,
+    /// The language the article was read as.
+    pub source_language: crate::pipeline::Language,
+    /// Models used.
+    pub models: crate::pipeline::analyze::ModelsUsed,
+    /// Time per step.
+    pub timings: crate::pipeline::analyze::Timings,
+    /// Things the reader should know.
+    pub warnings: Vec<String>,
+}

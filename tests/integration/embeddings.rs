@@ -35,7 +35,7 @@ fn reference() -> Reference {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-fn model_dir() -> PathBuf {
+pub fn model_dir() -> PathBuf {
     match std::env::var_os("DRAGOMAN_MINILM_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
         _ => {

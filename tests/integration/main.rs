@@ -1,5 +1,6 @@
 //! Integration tests: one binary, shared helpers in `common`.
 
+mod analysis;
 mod bart;
 mod cli;
 mod common;

@@ -51,6 +51,7 @@ fn config(fixture: &str) -> ServerConfig {
         batching: BatchSettings::default(),
         limits: Limits::default(),
         api_keys: Vec::new(),
+        analysis: None,
     }
 }
 
@@ -1166,6 +1167,7 @@ fn small_limits() -> ServerConfig {
         max_chars: 1000,
         max_texts: 4,
         max_beams: 8,
+        ..Limits::default()
     };
     cfg
 }

@@ -36,6 +36,7 @@ fn serve_binary_translates_and_exits_cleanly_on_sigterm() {
             "127.0.0.1",
             "--port",
             "0",
+            "--no-analysis",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -1,5 +1,6 @@
 //! The HTTP routes, one file per group.
 
+pub mod analyze;
 pub mod libre;
 pub mod status;
 pub mod translate;

@@ -81,6 +81,8 @@ pub async fn models(State(state): State<AppState>) -> Json<Vec<ModelEntry>> {
     ),
     paths(
         crate::server::routes::translate::translate,
+        crate::server::routes::analyze::analyze,
+        crate::server::routes::analyze::summarize,
         crate::server::routes::libre::translate,
         crate::server::routes::libre::languages,
         crate::server::routes::libre::detect,
