@@ -181,11 +181,13 @@ fn main() -> Result<()> {
     let mut model = None;
     let mut thresholds_path = None;
     let mut calibrate = None;
+    let mut prototypes: Option<String> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--embedding-model" => model = args.next(),
             "--thresholds" => thresholds_path = args.next().map(PathBuf::from),
             "--calibrate" => calibrate = args.next().map(PathBuf::from),
+            "--prototypes" => prototypes = args.next(),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -198,7 +200,28 @@ fn main() -> Result<()> {
         None => TagThresholds::builtin(),
     };
     let tags: Vec<String> = taxonomy.tags.iter().map(|t| t.id.clone()).collect();
-    let scorer = TagScorer::new(taxonomy, thresholds.clone(), &embedder)?;
+    // Experiments: which texts stand for a tag (the library uses description + examples).
+    let scorer = match prototypes.as_deref() {
+        None | Some("both") => TagScorer::new(taxonomy, thresholds.clone(), &embedder)?,
+        Some(variant) => {
+            let mut vectors = Vec::new();
+            for tag in &taxonomy.tags {
+                let first = tag.description.split(". ").next().unwrap_or("").to_string();
+                let texts: Vec<&str> = match variant {
+                    "examples" => tag.examples.iter().map(String::as_str).collect(),
+                    "first-sentence" => std::iter::once(first.as_str())
+                        .chain(tag.examples.iter().map(String::as_str))
+                        .collect(),
+                    "label" => std::iter::once(tag.label.as_str())
+                        .chain(tag.examples.iter().map(String::as_str))
+                        .collect(),
+                    other => bail!("unknown --prototypes {other}"),
+                };
+                vectors.push(embedder.embed(&texts)?);
+            }
+            TagScorer::from_parts(taxonomy, thresholds.clone(), vectors)
+        }
+    };
 
     let mut paragraphs = Vec::new();
     let mut articles = Vec::new();

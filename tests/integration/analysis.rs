@@ -18,6 +18,8 @@ use crate::common::{fixture_dir, library_translator};
 use crate::embeddings::model_dir;
 
 const CT_ARTICLE_EN: &str = include_str!("../data/eval/article_ct_exercise_en.txt");
+/// The English counter-terrorism article, for other test modules.
+pub const CT_ARTICLE_EN_TEXT: &str = CT_ARTICLE_EN;
 const CT_ARTICLE_FR: &str = include_str!("../data/eval/article_ct_exercise_fr.txt");
 
 /// Every analysis model: real MiniLM, tiny summarizer and NER fixtures.

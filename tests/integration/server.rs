@@ -1685,3 +1685,115 @@ fn shutdown_while_the_model_is_still_loading_returns() {
         );
     });
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. /v1/analyze and /v1/summarize
+
+fn analysis_config() -> ServerConfig {
+    ServerConfig {
+        analysis: Some(crate::analysis::full_models()),
+        ..config(SWISH)
+    }
+}
+
+#[test]
+fn v1_analyze_gives_the_brief_of_french_and_english_articles() {
+    run_async(TEST_LIMIT, async {
+        let server = TestServer::start(analysis_config()).await;
+        let expected = library_one(SWISH, ARTICLE).await;
+
+        let french = server
+            .post_json(
+                "/v1/analyze",
+                &json!({ "text": ARTICLE, "summary": { "sentences": 2, "mode": "extractive" } }),
+            )
+            .await;
+        assert_eq!(french.status, StatusCode::OK, "{}", french.text);
+        let brief = &french.json;
+        assert_eq!(brief["source_language"], "fr");
+        // The translation is the queue's, identical to the library's.
+        assert_eq!(brief["translation"]["text"], expected.text.as_str());
+        let sentences: Vec<&Value> = brief["translation"]["paragraphs"]
+            .as_array()
+            .expect("paragraphs")
+            .iter()
+            .flat_map(|p| p["sentences"].as_array().expect("sentences"))
+            .collect();
+        assert_eq!(sentences.len(), expected.sentences.len());
+        for (got, want) in sentences.iter().zip(&expected.sentences) {
+            assert_eq!(got["text"], want.translation.as_str());
+            assert_eq!(
+                got["low_confidence"],
+                want.score < dragoman::pipeline::analyze::DEFAULT_LOW_CONFIDENCE_BELOW
+            );
+        }
+        assert_eq!(brief["summary_info"]["mode"], "extractive");
+        assert_eq!(brief["summary_info"]["sentences"].as_array().map(Vec::len), Some(2));
+        assert!(brief["tags"].is_array() && brief["entities"].is_array());
+        assert_eq!(brief["models"]["translation"], model_arg(SWISH));
+        assert!(brief["models"]["embedding"].as_str().is_some_and(|m| m.contains("MiniLM")));
+        assert!(brief["timings"]["total_ms"].as_f64().is_some_and(|t| t > 0.0));
+
+        let english = server
+            .post_json(
+                "/v1/analyze",
+                &json!({ "text": crate::analysis::CT_ARTICLE_EN_TEXT, "source": "auto" }),
+            )
+            .await;
+        assert_eq!(english.status, StatusCode::OK, "{}", english.text);
+        assert_eq!(english.json["source_language"], "en");
+        assert!(english.json["translation"].is_null());
+        assert_eq!(english.json["summary_info"]["mode"], "abstractive");
+        let tags: Vec<&str> = english.json["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .filter_map(|t| t["id"].as_str())
+            .collect();
+        assert!(tags.contains(&"counter_terrorism"), "{tags:?}");
+
+        let summary = server
+            .post_json(
+                "/v1/summarize",
+                &json!({ "text": ARTICLE, "sentences": 1 }),
+            )
+            .await;
+        assert_eq!(summary.status, StatusCode::OK, "{}", summary.text);
+        assert!(summary.json["summary"].as_str().is_some_and(|s| !s.is_empty()));
+        assert_eq!(summary.json["summary_info"]["mode"], "abstractive");
+        assert!(summary.json.get("tags").is_none());
+        server.shutdown().await.expect("serve returns Ok");
+    });
+}
+
+#[test]
+fn v1_analyze_refuses_bad_articles_with_422_and_is_501_without_analysis() {
+    run_async(TEST_LIMIT, async {
+        let server = TestServer::start(analysis_config()).await;
+        for (body, needle) in [
+            (json!({ "text": "" }), "empty"),
+            (json!({ "text": "   \n  " }), "empty"),
+            (json!({ "text": "12 345 678 — 90 %" }), "no words"),
+            (
+                json!({ "text": "Die Bundesregierung hat am Mittwoch neue Maßnahmen beschlossen, um die Wirtschaft zu stärken.", "source": "auto" }),
+                "German",
+            ),
+            (json!({ "text": SENTENCE, "summary": { "sentences": 0 } }), "between 1 and"),
+            (json!({ "text": SENTENCE, "source": "de" }), "source"),
+            (json!({ "text": SENTENCE, "colour": "blue" }), "colour"),
+        ] {
+            let reply = server.post_json("/v1/analyze", &body).await;
+            let message = reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+            assert!(message.contains(needle), "{body}: {message}");
+        }
+        let reply = server.post_json("/v1/summarize", &json!({ "text": "" })).await;
+        reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+        server.assert_still_serves().await;
+        server.shutdown().await.expect("serve returns Ok");
+
+        let plain = TestServer::start(config(SWISH)).await;
+        let reply = plain.post_json("/v1/analyze", &json!({ "text": SENTENCE })).await;
+        reply.assert_error(StatusCode::NOT_IMPLEMENTED, "analysis_disabled");
+        plain.shutdown().await.expect("serve returns Ok");
+    });
+}
