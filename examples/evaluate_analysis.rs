@@ -182,12 +182,14 @@ fn main() -> Result<()> {
     let mut thresholds_path = None;
     let mut calibrate = None;
     let mut prototypes: Option<String> = None;
+    let mut explain: Option<String> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--embedding-model" => model = args.next(),
             "--thresholds" => thresholds_path = args.next().map(PathBuf::from),
             "--calibrate" => calibrate = args.next().map(PathBuf::from),
             "--prototypes" => prototypes = args.next(),
+            "--explain" => explain = args.next(),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -257,6 +259,18 @@ fn main() -> Result<()> {
                 scores,
             });
         }
+    }
+    if let Some(id) = &explain {
+        for s in paragraphs.iter().chain(&articles).filter(|s| &s.item.id == id) {
+            for (sentence, embedding) in s.sentences.iter().zip(&s.embeddings) {
+                let scores = scorer.sentence_scores(embedding);
+                let mut ranked: Vec<(usize, f32)> = scores.into_iter().enumerate().collect();
+                ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+                let top: Vec<String> = ranked[..4].iter().map(|(t, v)| format!("{}={v:.3}", tags[*t])).collect();
+                println!("{sentence}\n    {}", top.join(" "));
+            }
+        }
+        return Ok(());
     }
     let para_refs: Vec<&Scored> = paragraphs.iter().collect();
     let art_refs: Vec<&Scored> = articles.iter().collect();
