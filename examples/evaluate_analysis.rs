@@ -5,10 +5,10 @@
 //! cargo run --release --example evaluate_analysis -- --embedding-model DIR [--thresholds FILE]
 //!     [--calibrate OUT.json]
 //! ```
-//! Run through `scripts/evaluate_tags.sh`. Calibration picks one global threshold maximising
-//! micro-F1 over all (paragraph, tag) pairs, then per-tag thresholds halfway between the global
-//! one and the tag's own F1-best threshold; leave-one-out cross-validation (each paragraph scored
-//! with thresholds fitted on the others) says how well either generalises.
+//! Run through `scripts/evaluate_tags.sh`. Calibration grid-searches the threshold and the lower
+//! top-tag threshold (see `pipeline::tagging`) on micro-F1 over all (paragraph, tag) pairs;
+//! leave-one-out cross-validation (each paragraph scored with thresholds fitted on the others)
+//! says how well that generalises, against a single threshold.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -43,8 +43,8 @@ struct Scored {
     item: Labelled,
     sentences: Vec<String>,
     embeddings: Vec<Vec<f32>>,
-    /// Article score per tag (taxonomy order).
-    scores: Vec<f32>,
+    /// Per tag (taxonomy order): best sentence score, and best score as a sentence's top tag.
+    scores: Vec<(f32, f32)>,
 }
 
 fn read_set(path: &str) -> Result<Vec<Labelled>> {
@@ -91,65 +91,47 @@ impl Counts {
     }
 }
 
-fn f1_at(pairs: &[(f32, bool)], threshold: f32) -> f64 {
-    let mut c = Counts::default();
-    for &(score, expected) in pairs {
-        c.add(score >= threshold, expected);
-    }
-    c.prf().2
+fn predicted(scores: (f32, f32), th: &TagThresholds, tag: &str) -> bool {
+    scores.0 >= th.of(tag) || th.top_tag.is_some_and(|top| scores.1 >= top)
 }
 
-/// The threshold maximising F1 over `pairs`, the middle of the best plateau.
-fn best_threshold(pairs: &[(f32, bool)]) -> f32 {
-    let mut candidates: Vec<f32> = pairs.iter().map(|p| p.0).collect();
-    candidates.sort_by(f32::total_cmp);
-    candidates.dedup();
-    let mut best = (f64::NEG_INFINITY, 0usize, 0usize);
-    for (i, &t) in candidates.iter().enumerate() {
-        let f = f1_at(pairs, t);
-        if f > best.0 + 1e-12 {
-            best = (f, i, i);
-        } else if (f - best.0).abs() <= 1e-12 && best.2 + 1 == i {
-            best.2 = i;
-        }
-    }
-    if candidates.is_empty() {
-        return 0.5;
-    }
-    // Halfway between the plateau's first score and the score below it.
-    let low = candidates[best.1];
-    let below = if best.1 == 0 {
-        low - 0.02
-    } else {
-        candidates[best.1 - 1]
-    };
-    (low + below) / 2.0
-}
-
+/// Fits one global threshold and the lower top-tag threshold by grid search on micro-F1 over
+/// every paragraph but `skip`.
 fn fit(scored: &[&Scored], tags: &[String], skip: Option<usize>) -> TagThresholds {
-    let mut all = Vec::new();
-    let mut per_tag: Vec<Vec<(f32, bool)>> = vec![Vec::new(); tags.len()];
-    for (i, s) in scored.iter().enumerate() {
-        if Some(i) == skip {
-            continue;
+    let grid: Vec<f32> = (0..=80).map(|i| 0.20 + 0.005 * i as f32).collect();
+    let mut best = (f64::NEG_INFINITY, 0.5f32, None::<f32>);
+    for &global in &grid {
+        for top in
+            std::iter::once(None).chain(grid.iter().filter(|&&t| t < global).map(|&t| Some(t)))
+        {
+            let th = TagThresholds {
+                embedding_model: String::new(),
+                calibration: String::new(),
+                default: global,
+                top_tag: top,
+                tags: BTreeMap::new(),
+            };
+            let mut c = Counts::default();
+            for (i, s) in scored.iter().enumerate() {
+                if Some(i) == skip {
+                    continue;
+                }
+                for (t, tag) in tags.iter().enumerate() {
+                    c.add(predicted(s.scores[t], &th, tag), s.item.tags.contains(tag));
+                }
+            }
+            let f = c.prf().2;
+            if f > best.0 + 1e-12 {
+                best = (f, global, top);
+            }
         }
-        for (t, tag) in tags.iter().enumerate() {
-            let pair = (s.scores[t], s.item.tags.contains(tag));
-            all.push(pair);
-            per_tag[t].push(pair);
-        }
-    }
-    let global = best_threshold(&all);
-    let mut own = BTreeMap::new();
-    for (t, tag) in tags.iter().enumerate() {
-        let tag_best = best_threshold(&per_tag[t]);
-        own.insert(tag.clone(), (global + tag_best) / 2.0);
     }
     TagThresholds {
         embedding_model: String::new(),
         calibration: String::new(),
-        default: global,
-        tags: own,
+        default: best.1,
+        top_tag: best.2,
+        tags: BTreeMap::new(),
     }
 }
 
@@ -163,7 +145,7 @@ fn evaluate(
     for (i, s) in scored.iter().enumerate() {
         let th = thresholds(i);
         for (t, tag) in tags.iter().enumerate() {
-            let predicted = s.scores[t] >= th.of(tag);
+            let predicted = predicted(s.scores[t], &th, tag);
             let expected = s.item.tags.contains(tag);
             per_tag[t].add(predicted, expected);
             micro.add(predicted, expected);
@@ -183,6 +165,8 @@ fn main() -> Result<()> {
     let mut calibrate = None;
     let mut prototypes: Option<String> = None;
     let mut explain: Option<String> = None;
+    // The library embeds sentences with people's names removed (pipeline::tagging::mask_persons).
+    let mut mask_persons = true;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--embedding-model" => model = args.next(),
@@ -190,6 +174,7 @@ fn main() -> Result<()> {
             "--calibrate" => calibrate = args.next().map(PathBuf::from),
             "--prototypes" => prototypes = args.next(),
             "--explain" => explain = args.next(),
+            "--no-mask" => mask_persons = false,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -236,7 +221,17 @@ fn main() -> Result<()> {
                 .sentences()
                 .map(str::to_string)
                 .collect();
-            let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+            let masked: Vec<String> = sentences
+                .iter()
+                .map(|s| {
+                    if mask_persons {
+                        dragoman::pipeline::tagging::mask_persons(s)
+                    } else {
+                        s.clone()
+                    }
+                })
+                .collect();
+            let refs: Vec<&str> = masked.iter().map(String::as_str).collect();
             let embeddings = embedder.embed(&refs)?;
             let inputs: Vec<TagInput<'_>> = sentences
                 .iter()
@@ -248,9 +243,12 @@ fn main() -> Result<()> {
                 })
                 .collect();
             let scores = scorer
-                .article_scores(&inputs)
+                .article_evidence(&inputs)
                 .into_iter()
-                .map(|(s, _)| s)
+                .map(|e| {
+                    let score = |x: Option<(f32, usize)>| x.map_or(f32::NEG_INFINITY, |(s, _)| s);
+                    (score(e.best), score(e.best_as_top))
+                })
                 .collect();
             into.push(Scored {
                 item,
@@ -261,12 +259,19 @@ fn main() -> Result<()> {
         }
     }
     if let Some(id) = &explain {
-        for s in paragraphs.iter().chain(&articles).filter(|s| &s.item.id == id) {
+        for s in paragraphs
+            .iter()
+            .chain(&articles)
+            .filter(|s| &s.item.id == id)
+        {
             for (sentence, embedding) in s.sentences.iter().zip(&s.embeddings) {
                 let scores = scorer.sentence_scores(embedding);
                 let mut ranked: Vec<(usize, f32)> = scores.into_iter().enumerate().collect();
                 ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-                let top: Vec<String> = ranked[..4].iter().map(|(t, v)| format!("{}={v:.3}", tags[*t])).collect();
+                let top: Vec<String> = ranked[..4]
+                    .iter()
+                    .map(|(t, v)| format!("{}={v:.3}", tags[*t]))
+                    .collect();
                 println!("{sentence}\n    {}", top.join(" "));
             }
         }
@@ -277,46 +282,61 @@ fn main() -> Result<()> {
 
     if let Some(out) = &calibrate {
         let fitted = fit(&para_refs, &tags, None);
-        let global_only = |th: TagThresholds| TagThresholds {
-            tags: BTreeMap::new(),
+        let without_top = |th: TagThresholds| TagThresholds {
+            top_tag: None,
             ..th
         };
-        let (_, in_global) = evaluate(&para_refs, &tags, &|_| global_only(fitted.clone()));
         let (in_tags, in_micro) = evaluate(&para_refs, &tags, &|_| fitted.clone());
-        let (cv_gt, cv_global) = evaluate(&para_refs, &tags, &|i| {
-            global_only(fit(&para_refs, &tags, Some(i)))
-        });
-        let (cv_t, cv_tags) = evaluate(&para_refs, &tags, &|i| fit(&para_refs, &tags, Some(i)));
-        println!("calibration on {} paragraphs:", paragraphs.len());
-        println!("  global threshold {:.3}: in-sample micro-F1 {:.3}; leave-one-out micro-F1 {:.3}, macro-F1 {:.3}",
-            fitted.default, in_global.prf().2, cv_global.prf().2, macro_f1(&cv_gt));
-        println!("  per-tag thresholds: in-sample micro-F1 {:.3} macro {:.3}; leave-one-out micro-F1 {:.3}, macro-F1 {:.3}",
-            in_micro.prf().2, macro_f1(&in_tags), cv_tags.prf().2, macro_f1(&cv_t));
-        let use_tags = cv_tags.prf().2 > cv_global.prf().2;
-        let mut chosen = if use_tags {
-            fitted
-        } else {
-            global_only(fitted)
+        let (cv_t, cv) = evaluate(&para_refs, &tags, &|i| fit(&para_refs, &tags, Some(i)));
+        let plain = |skip: Option<usize>| {
+            // The best single threshold without the top-tag rule, for comparison.
+            let mut best = (f64::NEG_INFINITY, 0.5f32);
+            for g in (0..=80).map(|i| 0.20 + 0.005 * i as f32) {
+                let th = TagThresholds {
+                    default: g,
+                    ..without_top(fitted.clone())
+                };
+                let mut c = Counts::default();
+                for (i, s) in para_refs.iter().enumerate() {
+                    if Some(i) == skip {
+                        continue;
+                    }
+                    for (t, tag) in tags.iter().enumerate() {
+                        c.add(predicted(s.scores[t], &th, tag), s.item.tags.contains(tag));
+                    }
+                }
+                if c.prf().2 > best.0 + 1e-12 {
+                    best = (c.prf().2, g);
+                }
+            }
+            TagThresholds {
+                default: best.1,
+                ..without_top(fitted.clone())
+            }
         };
+        let (cv_pt, cv_plain) = evaluate(&para_refs, &tags, &|i| plain(Some(i)));
+        println!("calibration on {} paragraphs:", paragraphs.len());
+        println!("  threshold {:.3}, top-tag threshold {:?}: in-sample micro-F1 {:.3} macro {:.3}; leave-one-out micro-F1 {:.3}, macro-F1 {:.3}",
+            fitted.default, fitted.top_tag, in_micro.prf().2, macro_f1(&in_tags), cv.prf().2, macro_f1(&cv_t));
+        println!(
+            "  one threshold only: leave-one-out micro-F1 {:.3}, macro-F1 {:.3}",
+            cv_plain.prf().2,
+            macro_f1(&cv_pt)
+        );
+        let use_top = cv.prf().2 > cv_plain.prf().2;
+        let mut chosen = if use_top { fitted } else { plain(None) };
         chosen.embedding_model = "sentence-transformers/all-MiniLM-L6-v2".into();
         chosen.calibration = format!(
-            "{} fitted on tests/data/eval/paragraphs.jsonl ({} paragraphs) by examples/evaluate_analysis.rs; leave-one-out micro-F1 {:.3} (global only {:.3}, per tag {:.3})",
-            if use_tags { "per-tag thresholds (halfway between the global and the tag's F1-best)" } else { "one global threshold" },
+            "{} fitted by grid search on micro-F1 over tests/data/eval/paragraphs.jsonl ({} paragraphs) with examples/evaluate_analysis.rs; leave-one-out micro-F1 {:.3} (one threshold only: {:.3})",
+            if use_top { "a threshold and a lower top-tag threshold" } else { "one threshold" },
             paragraphs.len(),
-            if use_tags { cv_tags.prf().2 } else { cv_global.prf().2 },
-            cv_global.prf().2,
-            cv_tags.prf().2,
+            if use_top { cv.prf().2 } else { cv_plain.prf().2 },
+            cv_plain.prf().2,
         );
-        for v in chosen.tags.values_mut() {
-            *v = (*v * 1000.0).round() / 1000.0;
-        }
         chosen.default = (chosen.default * 1000.0).round() / 1000.0;
+        chosen.top_tag = chosen.top_tag.map(|t| (t * 1000.0).round() / 1000.0);
         std::fs::write(out, serde_json::to_string_pretty(&chosen)? + "\n")?;
-        println!(
-            "  wrote {} ({})",
-            out.display(),
-            if use_tags { "per-tag" } else { "global" }
-        );
+        println!("  wrote {}", out.display());
         return Ok(());
     }
 

@@ -1,8 +1,9 @@
 //! Zero-shot event tagging with sentence embeddings: every sentence of an article is compared
 //! (cosine) with each tag's description and example sentences from the taxonomy; a tag's
 //! sentence score is its best match, its article score the best sentence score, and the tag is
-//! kept when that score reaches the tag's threshold. Thresholds are calibrated on the project's
-//! labelled set (`tests/data/eval/`, `scripts/evaluate_tags.sh`) and stored with the name of
+//! kept when that score reaches the tag's threshold — or a lower one when the tag is the
+//! sentence's best (a sentence clearly about one event type supports it with a modest score).
+//! Thresholds are calibrated on the project's labelled set (`tests/data/eval/`, `scripts/evaluate_tags.sh`) and stored with the name of
 //! the embedding model they hold for (`models/tag_thresholds.json`). The best sentence is the
 //! tag's evidence; its status (planned, occurred) comes from the taxonomy's cue words, read in
 //! the original French sentence first and in the English one if the French says nothing.
@@ -30,6 +31,10 @@ pub struct TagThresholds {
     pub calibration: String,
     /// Threshold for tags without their own.
     pub default: f32,
+    /// Lower threshold for a tag that is a sentence's best-scoring tag: a sentence that is
+    /// clearly more about one tag than any other supports it below `default`. `None` = off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_tag: Option<f32>,
     /// Thresholds by tag id.
     #[serde(default)]
     pub tags: BTreeMap<String, f32>,
@@ -112,6 +117,43 @@ pub struct TagHit {
     pub plover: Option<String>,
 }
 
+/// `sentence` with the names of people removed (found by [`crate::pipeline::persons`]): names
+/// say nothing about the kind of event and pull embeddings towards unrelated sentences.
+pub fn mask_persons(sentence: &str) -> String {
+    let persons = crate::pipeline::persons::find_persons(sentence, &[]);
+    if persons.is_empty() {
+        return sentence.to_string();
+    }
+    let mut out = String::with_capacity(sentence.len());
+    let mut at = 0;
+    for person in persons {
+        out.push_str(&sentence[at..person.span.start]);
+        at = person.span.end;
+    }
+    out.push_str(&sentence[at..]);
+    // Tidy what the removal leaves: doubled spaces, « , , », a space before punctuation.
+    let mut tidy = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (from, to) in [
+        (" ,", ","),
+        (",,", ","),
+        (" .", "."),
+        ("’s", ""),
+        ("'s", ""),
+    ] {
+        tidy = tidy.replace(from, to);
+    }
+    tidy
+}
+
+/// The evidence an article has for one tag.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct TagEvidence {
+    /// Best sentence score and that sentence's index.
+    pub best: Option<(f32, usize)>,
+    /// Best score among sentences whose highest-scoring tag this is, with the index.
+    pub best_as_top: Option<(f32, usize)>,
+}
+
 /// Scores sentences against the taxonomy's tags.
 pub struct TagScorer {
     taxonomy: Taxonomy,
@@ -178,62 +220,91 @@ impl TagScorer {
             .collect()
     }
 
-    /// The article score of every tag (taxonomy order) with the index of its best sentence.
-    pub fn article_scores(&self, sentences: &[TagInput<'_>]) -> Vec<(f32, usize)> {
-        let mut best = vec![(f32::NEG_INFINITY, 0usize); self.prototypes.len()];
+    /// Per tag (taxonomy order): its best sentence score with the sentence's index, and the
+    /// best score among the sentences whose top tag it is.
+    pub fn article_evidence(&self, sentences: &[TagInput<'_>]) -> Vec<TagEvidence> {
+        let mut evidence = vec![TagEvidence::default(); self.prototypes.len()];
         for (index, sentence) in sentences.iter().enumerate() {
-            for (tag, score) in self
-                .sentence_scores(sentence.embedding)
-                .into_iter()
+            let scores = self.sentence_scores(sentence.embedding);
+            let top = scores
+                .iter()
                 .enumerate()
-            {
-                if score > best[tag].0 {
-                    best[tag] = (score, index);
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(t, _)| t);
+            for (tag, &score) in scores.iter().enumerate() {
+                let e = &mut evidence[tag];
+                if e.best.is_none_or(|(b, _)| score > b) {
+                    e.best = Some((score, index));
+                }
+                if top == Some(tag) && e.best_as_top.is_none_or(|(b, _)| score > b) {
+                    e.best_as_top = Some((score, index));
                 }
             }
         }
-        best
+        evidence
     }
 
-    /// The tags of an article, best first: those whose article score reaches their threshold,
-    /// each with its evidence sentence and status.
+    /// Whether `evidence` passes the thresholds of tag `id`; the supporting score and sentence.
+    pub fn decide(&self, id: &str, evidence: &TagEvidence) -> Option<(f32, usize)> {
+        let threshold = self.thresholds.of(id);
+        if let Some(best) = evidence.best.filter(|(score, _)| *score >= threshold) {
+            return Some(best);
+        }
+        let top = self.thresholds.top_tag?;
+        evidence.best_as_top.filter(|(score, _)| *score >= top)
+    }
+
+    /// The tags of an article, best first: those whose best sentence reaches the tag's
+    /// threshold, or that are some sentence's top tag above the lower `top_tag` threshold; each
+    /// with its evidence sentence and status.
     pub fn tag(&self, sentences: &[TagInput<'_>]) -> Vec<TagHit> {
         if sentences.is_empty() {
             return Vec::new();
         }
-        let mut per_sentence: Vec<Vec<f32>> = Vec::with_capacity(sentences.len());
-        for sentence in sentences {
-            per_sentence.push(self.sentence_scores(sentence.embedding));
-        }
+        let per_sentence: Vec<Vec<f32>> = sentences
+            .iter()
+            .map(|s| self.sentence_scores(s.embedding))
+            .collect();
+        let evidence = self.article_evidence(sentences);
         let mut hits = Vec::new();
         for (t, spec) in self.taxonomy.tags.iter().enumerate() {
-            let threshold = self.thresholds.of(&spec.id);
-            let mut best = (f32::NEG_INFINITY, 0usize);
-            for (index, scores) in per_sentence.iter().enumerate() {
-                if scores[t] > best.0 {
-                    best = (scores[t], index);
+            let Some((score, index)) = self.decide(&spec.id, &evidence[t]) else {
+                continue;
+            };
+            // Status: the sentences close to the tag vote with their scores (the evidence
+            // sentence twice); sentences without a cue abstain.
+            let floor = self
+                .thresholds
+                .top_tag
+                .unwrap_or(score)
+                .min(score)
+                .min(self.thresholds.of(&spec.id));
+            let (mut planned, mut occurred) = (0.0f32, 0.0f32);
+            for (i, sentence) in sentences.iter().enumerate() {
+                let s = per_sentence[i][t];
+                if s < floor {
+                    continue;
+                }
+                let weight = if i == index { 2.0 * s } else { s };
+                match self.status_of(sentence) {
+                    EventStatus::Planned => planned += weight,
+                    EventStatus::Occurred => occurred += weight,
+                    EventStatus::Unclear => {}
                 }
             }
-            if best.0 < threshold || best.0.is_nan() {
-                continue;
-            }
-            // The evidence sentence decides; if it has no cue, the other sentences above the
-            // threshold vote, best first.
-            let mut supporting: Vec<usize> = (0..sentences.len())
-                .filter(|&i| per_sentence[i][t] >= threshold)
-                .collect();
-            supporting.sort_by(|&a, &b| per_sentence[b][t].total_cmp(&per_sentence[a][t]));
-            let status = supporting
-                .iter()
-                .map(|&i| self.status_of(&sentences[i]))
-                .find(|s| *s != EventStatus::Unclear)
-                .unwrap_or(EventStatus::Unclear);
+            let status = if planned > occurred {
+                EventStatus::Planned
+            } else if occurred > planned {
+                EventStatus::Occurred
+            } else {
+                self.status_of(&sentences[index])
+            };
             hits.push(TagHit {
                 id: spec.id.clone(),
                 label: spec.label.clone(),
-                score: best.0,
+                score,
                 status,
-                evidence: best.1,
+                evidence: index,
                 cameo: spec.cameo.clone(),
                 plover: spec.plover.clone(),
             });
@@ -279,9 +350,43 @@ mod tests {
             embedding_model: "test".into(),
             calibration: String::new(),
             default: 0.6,
+            top_tag: None,
             tags: BTreeMap::from([(taxonomy.tags[1].id.clone(), 0.95)]),
         };
         TagScorer::from_parts(taxonomy, thresholds, prototypes)
+    }
+
+    #[test]
+    fn a_sentences_top_tag_passes_the_lower_threshold() {
+        let mut scorer = scorer();
+        let count = scorer.taxonomy().tags.len();
+        let mut v = vec![0.0; count];
+        v[3] = 0.5;
+        v[4] = 0.4;
+        v[5] = 0.76;
+        let e = unit(&v); // about 0.49, 0.39 and 0.75
+        let sentences = [TagInput {
+            text: "x",
+            original: None,
+            embedding: &e,
+        }];
+        let ids: Vec<String> = scorer.tag(&sentences).into_iter().map(|h| h.id).collect();
+        assert_eq!(ids, vec![scorer.taxonomy().tags[5].id.clone()]);
+        scorer.thresholds.default = 0.8;
+        assert!(scorer.tag(&sentences).is_empty());
+        scorer.thresholds.top_tag = Some(0.7);
+        let ids: Vec<String> = scorer.tag(&sentences).into_iter().map(|h| h.id).collect();
+        assert_eq!(
+            ids,
+            vec![scorer.taxonomy().tags[5].id.clone()],
+            "the top tag passes 0.7"
+        );
+        scorer.thresholds.top_tag = Some(0.4);
+        assert_eq!(
+            scorer.tag(&sentences).len(),
+            1,
+            "only the top tag gets the lower threshold"
+        );
     }
 
     #[test]
