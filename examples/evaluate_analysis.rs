@@ -261,12 +261,19 @@ fn main() -> Result<()> {
         }
     }
     if let Some(id) = &explain {
-        for s in paragraphs.iter().chain(&articles).filter(|s| &s.item.id == id) {
+        for s in paragraphs
+            .iter()
+            .chain(&articles)
+            .filter(|s| &s.item.id == id)
+        {
             for (sentence, embedding) in s.sentences.iter().zip(&s.embeddings) {
                 let scores = scorer.sentence_scores(embedding);
                 let mut ranked: Vec<(usize, f32)> = scores.into_iter().enumerate().collect();
                 ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-                let top: Vec<String> = ranked[..4].iter().map(|(t, v)| format!("{}={v:.3}", tags[*t])).collect();
+                let top: Vec<String> = ranked[..4]
+                    .iter()
+                    .map(|(t, v)| format!("{}={v:.3}", tags[*t]))
+                    .collect();
                 println!("{sentence}\n    {}", top.join(" "));
             }
         }

@@ -1728,11 +1728,18 @@ fn v1_analyze_gives_the_brief_of_french_and_english_articles() {
             );
         }
         assert_eq!(brief["summary_info"]["mode"], "extractive");
-        assert_eq!(brief["summary_info"]["sentences"].as_array().map(Vec::len), Some(2));
+        assert_eq!(
+            brief["summary_info"]["sentences"].as_array().map(Vec::len),
+            Some(2)
+        );
         assert!(brief["tags"].is_array() && brief["entities"].is_array());
         assert_eq!(brief["models"]["translation"], model_arg(SWISH));
-        assert!(brief["models"]["embedding"].as_str().is_some_and(|m| m.contains("MiniLM")));
-        assert!(brief["timings"]["total_ms"].as_f64().is_some_and(|t| t > 0.0));
+        assert!(brief["models"]["embedding"]
+            .as_str()
+            .is_some_and(|m| m.contains("MiniLM")));
+        assert!(brief["timings"]["total_ms"]
+            .as_f64()
+            .is_some_and(|t| t > 0.0));
 
         let english = server
             .post_json(
@@ -1753,13 +1760,12 @@ fn v1_analyze_gives_the_brief_of_french_and_english_articles() {
         assert!(tags.contains(&"counter_terrorism"), "{tags:?}");
 
         let summary = server
-            .post_json(
-                "/v1/summarize",
-                &json!({ "text": ARTICLE, "sentences": 1 }),
-            )
+            .post_json("/v1/summarize", &json!({ "text": ARTICLE, "sentences": 1 }))
             .await;
         assert_eq!(summary.status, StatusCode::OK, "{}", summary.text);
-        assert!(summary.json["summary"].as_str().is_some_and(|s| !s.is_empty()));
+        assert!(summary.json["summary"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()));
         assert_eq!(summary.json["summary_info"]["mode"], "abstractive");
         assert!(summary.json.get("tags").is_none());
         server.shutdown().await.expect("serve returns Ok");
@@ -1778,7 +1784,10 @@ fn v1_analyze_refuses_bad_articles_with_422_and_is_501_without_analysis() {
                 json!({ "text": "Die Bundesregierung hat am Mittwoch neue Maßnahmen beschlossen, um die Wirtschaft zu stärken.", "source": "auto" }),
                 "German",
             ),
-            (json!({ "text": SENTENCE, "summary": { "sentences": 0 } }), "between 1 and"),
+            (
+                json!({ "text": SENTENCE, "summary": { "sentences": 0 } }),
+                "between 1 and",
+            ),
             (json!({ "text": SENTENCE, "source": "de" }), "source"),
             (json!({ "text": SENTENCE, "colour": "blue" }), "colour"),
         ] {
@@ -1786,13 +1795,17 @@ fn v1_analyze_refuses_bad_articles_with_422_and_is_501_without_analysis() {
             let message = reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
             assert!(message.contains(needle), "{body}: {message}");
         }
-        let reply = server.post_json("/v1/summarize", &json!({ "text": "" })).await;
+        let reply = server
+            .post_json("/v1/summarize", &json!({ "text": "" }))
+            .await;
         reply.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
         server.assert_still_serves().await;
         server.shutdown().await.expect("serve returns Ok");
 
         let plain = TestServer::start(config(SWISH)).await;
-        let reply = plain.post_json("/v1/analyze", &json!({ "text": SENTENCE })).await;
+        let reply = plain
+            .post_json("/v1/analyze", &json!({ "text": SENTENCE }))
+            .await;
         reply.assert_error(StatusCode::NOT_IMPLEMENTED, "analysis_disabled");
         plain.shutdown().await.expect("serve returns Ok");
     });
