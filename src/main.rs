@@ -680,14 +680,9 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
             batch_size: args.batch_size,
             ..RunnerConfig::default()
         };
-        let summary = run_job(
-            &store,
-            &opened,
-            task,
-            &mut output,
-            &config,
-            &mut |counts| reporter.update(counts),
-        )
+        let summary = run_job(&store, &opened, task, &mut output, &config, &mut |counts| {
+            reporter.update(counts)
+        })
         .await;
         reporter.finish();
         store.close().await;

@@ -93,7 +93,10 @@ pub fn parse_items(bytes: &[u8], max_chars: usize) -> Vec<NewItem> {
         let fields = match ItemFields::parse(text) {
             Ok(fields) => fields,
             Err(message) => {
-                items.push(rejected(line_error(line, &format!("line {line}: {message}"))));
+                items.push(rejected(line_error(
+                    line,
+                    &format!("line {line}: {message}"),
+                )));
                 continue;
             }
         };
@@ -107,10 +110,9 @@ pub fn parse_items(bytes: &[u8], max_chars: usize) -> Vec<NewItem> {
             Some(_) => None,
         };
         match problem {
-            Some(message) => items.push(rejected(fields.output_line(
-                "error",
-                Value::String(format!("line {line}: {message}")),
-            ))),
+            Some(message) => items.push(rejected(
+                fields.output_line("error", Value::String(format!("line {line}: {message}"))),
+            )),
             None => items.push(NewItem::Queued {
                 line,
                 input: text.to_string(),
@@ -230,18 +232,27 @@ mod tests {
             NewItem::Rejected { output, .. } => output.clone(),
             other => panic!("{other:?}"),
         };
-        assert!(output(1).starts_with("{\"line\":3,\"error\":"), "{}", output(1));
+        assert!(
+            output(1).starts_with("{\"line\":3,\"error\":"),
+            "{}",
+            output(1)
+        );
         assert!(output(2).starts_with("{\"line\":4,"), "{}", output(2));
-        assert!(output(3).starts_with("{\"id\":\"x\",\"error\":"), "{}", output(3));
+        assert!(
+            output(3).starts_with("{\"id\":\"x\",\"error\":"),
+            "{}",
+            output(3)
+        );
         assert!(output(4).contains("empty"), "{}", output(4));
         assert!(output(5).contains("limit is 5"), "{}", output(5));
     }
 
     #[test]
     fn output_keeps_the_input_field_order() {
-        let fields =
-            ItemFields::parse("{\"z\": 1, \"id\": 7, \"text\": \"t\", \"a\": {\"b\": 2}, \"translation\": 0}")
-                .expect("parses");
+        let fields = ItemFields::parse(
+            "{\"z\": 1, \"id\": 7, \"text\": \"t\", \"a\": {\"b\": 2}, \"translation\": 0}",
+        )
+        .expect("parses");
         assert_eq!(
             fields.output_line("translation", Value::String("T".into())),
             "{\"id\":7,\"z\":1,\"a\":{\"b\":2},\"translation\":\"T\"}"

@@ -114,7 +114,9 @@ impl OutputFile {
     pub async fn catch_up<S: JobStore>(&mut self, store: &S) -> Result<u64, JobError> {
         let mut appended = 0;
         loop {
-            let lines = store.finished_prefix(self.job, self.mark.next, CHUNK).await?;
+            let lines = store
+                .finished_prefix(self.job, self.mark.next, CHUNK)
+                .await?;
             if lines.is_empty() {
                 return Ok(appended);
             }

@@ -132,7 +132,12 @@ pub async fn run_job<S: JobStore>(
     let field = task.kind().result_field();
     loop {
         let claimed = store
-            .claim(job.id, &config.worker, config.batch_size.max(1), config.lease)
+            .claim(
+                job.id,
+                &config.worker,
+                config.batch_size.max(1),
+                config.lease,
+            )
             .await?;
         if claimed.is_empty() {
             break;

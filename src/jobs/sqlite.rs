@@ -340,10 +340,11 @@ impl JobStore for SqliteStore {
     }
 
     async fn counts(&self, job: JobId) -> Result<JobCounts, JobError> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM items WHERE job_id = ? GROUP BY state")
-            .bind(job)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM items WHERE job_id = ? GROUP BY state")
+                .bind(job)
+                .fetch_all(&self.pool)
+                .await?;
         let mut counts = JobCounts::default();
         for row in rows {
             let state: String = row.try_get("state")?;
@@ -353,7 +354,11 @@ impl JobStore for SqliteStore {
                 Some(ItemState::Running) => counts.running = n,
                 Some(ItemState::Done) => counts.done = n,
                 Some(ItemState::Failed) => counts.failed = n,
-                None => return Err(JobError::Inconsistent(format!("unknown item state {state}"))),
+                None => {
+                    return Err(JobError::Inconsistent(format!(
+                        "unknown item state {state}"
+                    )))
+                }
             }
         }
         Ok(counts)

@@ -7,7 +7,9 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::pipeline::analyze::{AnalysisInput, AnalyzeOptions, SourceLanguage};
-use crate::pipeline::{settle_language, ArticleTranslation, Language, TranslateOptions, Translator};
+use crate::pipeline::{
+    settle_language, ArticleTranslation, Language, TranslateOptions, Translator,
+};
 
 /// The kinds of batch task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,7 +57,10 @@ pub fn translate_many(
     texts: &[&str],
     options: &TranslateOptions,
 ) -> Vec<Result<ArticleTranslation, String>> {
-    let prepared: Vec<_> = texts.iter().map(|t| translator.prepare_article(t)).collect();
+    let prepared: Vec<_> = texts
+        .iter()
+        .map(|t| translator.prepare_article(t))
+        .collect();
     let units: Vec<_> = prepared
         .iter()
         .flat_map(|p| p.sentences.units.iter().cloned())

@@ -85,17 +85,34 @@ fn batch_translate_equals_translate_jsonl_and_carries_extra_fields() {
     let input = dir.path().join("in.jsonl");
     let out = dir.path().join("out.jsonl");
     let lines: Vec<String> = (0..7)
-        .map(|i| json!({"source": format!("feed-{i}"), "id": i, "text": article(i), "meta": {"n": i}}).to_string())
+        .map(|i| {
+            // Written by hand: `json!` would sort the keys.
+            format!(
+                "{{\"source\": \"feed-{i}\", \"id\": {i}, \"text\": {}, \"meta\": {{\"n\": {i}}}}}",
+                Value::String(article(i))
+            )
+        })
         .collect();
     write_lines(&input, &lines);
 
     let model = model();
     let batch = run(&[
-        "batch", "--task", "translate", "--model", &model, "--batch-size", "3", path(&input),
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model,
+        "--batch-size",
+        "3",
+        path(&input),
         path(&out),
     ]);
     assert_eq!(batch.status.code(), Some(0), "{}", stderr(&batch));
-    assert!(stderr(&batch).contains("7 done, 0 failed"), "{}", stderr(&batch));
+    assert!(
+        stderr(&batch).contains("7 done, 0 failed"),
+        "{}",
+        stderr(&batch)
+    );
 
     let reference = dragoman(&["translate", "--model", &model, "--jsonl", path(&input)])
         .output()
@@ -126,7 +143,13 @@ fn batch_translate_equals_translate_jsonl_and_carries_extra_fields() {
 
     // Running the finished job again redoes nothing and leaves the output as it was.
     let again = run(&[
-        "batch", "--task", "translate", "--model", &model, path(&input), path(&out),
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model,
+        path(&input),
+        path(&out),
     ]);
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
     assert!(stderr(&again).contains("7 skipped"), "{}", stderr(&again));
@@ -151,27 +174,46 @@ fn batch_bad_lines_get_error_lines_and_the_job_goes_on() {
     ];
     write_lines(&input, &lines);
     let output = run(&[
-        "batch", "--task", "translate", "--model", &model(), "--max-chars", "100", path(&input),
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model(),
+        "--max-chars",
+        "100",
+        path(&input),
         path(&out),
     ]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     let got = read_json_lines(&out);
     assert_eq!(got.len(), 7, "one line per non-blank input line: {got:#?}");
     assert_eq!(got[0]["id"], "a");
-    assert!(got[0]["translation"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(got[0]["translation"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
     assert_eq!(got[1]["line"], 2);
-    assert!(got[1]["error"].as_str().is_some_and(|e| e.contains("line 2")));
+    assert!(got[1]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("line 2")));
     assert!(got[1].get("id").is_none());
     assert_eq!(got[2]["line"], 3);
     assert_eq!(got[3]["id"], "no-text");
     assert!(got[3]["error"].as_str().is_some_and(|e| e.contains("text")));
     assert_eq!(got[4]["id"], "empty");
-    assert!(got[4]["error"].as_str().is_some_and(|e| e.contains("empty")));
+    assert!(got[4]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("empty")));
     assert_eq!(got[5]["id"], "long");
-    assert!(got[5]["error"].as_str().is_some_and(|e| e.contains("limit is 100")));
+    assert!(got[5]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("limit is 100")));
     assert_eq!(got[6]["id"], "z");
     assert!(got[6]["translation"].is_string());
-    assert!(stderr(&output).contains("2 done, 5 failed"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("2 done, 5 failed"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 /// Finished items in the state database: seq -> (attempts, finished_at).
@@ -214,7 +256,14 @@ fn batch_resumes_after_kill_9_without_redoing_finished_items() {
     write_lines(&input, &lines);
     let model = model();
     let args = [
-        "batch", "--task", "translate", "--model", &model, "--batch-size", "4", path(&input),
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model,
+        "--batch-size",
+        "4",
+        path(&input),
         path(&out),
     ];
 
@@ -280,16 +329,31 @@ fn batch_resumes_after_kill_9_without_redoing_finished_items() {
         );
     }
     // At most the batch in flight at the kill ran twice.
-    let reruns = after.iter().filter(|&&(_, attempts, _)| attempts > 1).count();
+    let reruns = after
+        .iter()
+        .filter(|&&(_, attempts, _)| attempts > 1)
+        .count();
     assert!(reruns <= 4, "{reruns} items ran twice");
 
     // The output is byte for byte what an uninterrupted run writes.
     let fresh = dir.path().join("fresh.jsonl");
     let uninterrupted = run(&[
-        "batch", "--task", "translate", "--model", &model, "--batch-size", "4", path(&input),
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model,
+        "--batch-size",
+        "4",
+        path(&input),
         path(&fresh),
     ]);
-    assert_eq!(uninterrupted.status.code(), Some(0), "{}", stderr(&uninterrupted));
+    assert_eq!(
+        uninterrupted.status.code(),
+        Some(0),
+        "{}",
+        stderr(&uninterrupted)
+    );
     assert_eq!(
         std::fs::read(&out).expect("out"),
         std::fs::read(&fresh).expect("fresh")
@@ -302,9 +366,18 @@ fn batch_refuses_a_different_input_with_the_same_state_unless_restarted() {
     let input = dir.path().join("in.jsonl");
     let out = dir.path().join("out.jsonl");
     let model = model();
-    write_lines(&input, &[json!({"id": 1, "text": SENTENCES[1]}).to_string()]);
+    write_lines(
+        &input,
+        &[json!({"id": 1, "text": SENTENCES[1]}).to_string()],
+    );
     let args = [
-        "batch", "--task", "translate", "--model", &model, path(&input), path(&out),
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model,
+        path(&input),
+        path(&out),
     ];
     let first = run(&args);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
@@ -321,16 +394,33 @@ fn batch_refuses_a_different_input_with_the_same_state_unless_restarted() {
     let message = stderr(&refused);
     assert!(message.contains("belongs to another job"), "{message}");
     assert!(message.contains("--restart"), "{message}");
-    assert_eq!(read_json_lines(&out).len(), 1, "the old output is untouched");
+    assert_eq!(
+        read_json_lines(&out).len(),
+        1,
+        "the old output is untouched"
+    );
 
     // Another task on the same input and state is another job too.
     let other_task = run(&[
-        "batch", "--task", "summarize", "--source", "en", path(&input), path(&out),
+        "batch",
+        "--task",
+        "summarize",
+        "--source",
+        "en",
+        path(&input),
+        path(&out),
     ]);
     assert_eq!(other_task.status.code(), Some(1), "{}", stderr(&other_task));
 
     let restarted = run(&[
-        "batch", "--task", "translate", "--model", &model, "--restart", path(&input), path(&out),
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model,
+        "--restart",
+        path(&input),
+        path(&out),
     ]);
     assert_eq!(restarted.status.code(), Some(0), "{}", stderr(&restarted));
     let got = read_json_lines(&out);
@@ -356,8 +446,17 @@ fn batch_analyze_and_summarize_english_articles_with_minilm() {
 
     let analyzed = dir.path().join("analysis.jsonl");
     let output = run(&[
-        "batch", "--task", "analyze", "--source", "en", "--summarizer", "none",
-        "--embedding-model", &minilm, path(&input), path(&analyzed),
+        "batch",
+        "--task",
+        "analyze",
+        "--source",
+        "en",
+        "--summarizer",
+        "none",
+        "--embedding-model",
+        &minilm,
+        path(&input),
+        path(&analyzed),
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let got = read_json_lines(&analyzed);
@@ -380,11 +479,26 @@ fn batch_analyze_and_summarize_english_articles_with_minilm() {
 
     let summaries = dir.path().join("summaries.jsonl");
     let output = run(&[
-        "batch", "--task", "summarize", "--source", "en", "--summarizer", "none",
-        "--embedding-model", &minilm, path(&input), path(&summaries),
+        "batch",
+        "--task",
+        "summarize",
+        "--source",
+        "en",
+        "--summarizer",
+        "none",
+        "--embedding-model",
+        &minilm,
+        path(&input),
+        path(&summaries),
     ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let got = read_json_lines(&summaries);
     assert_eq!(got.len(), 2);
-    assert!(got[1]["summary"].as_str().is_some_and(|s| s.contains("Paris")), "{}", got[1]);
+    assert!(
+        got[1]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("Paris")),
+        "{}",
+        got[1]
+    );
 }
