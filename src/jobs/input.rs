@@ -225,7 +225,7 @@ mod tests {
     #[test]
     fn lines_become_items_and_bad_lines_error_results() {
         let input = b"{\"id\": 1, \"text\": \"Bonjour.\", \"z\": 1, \"a\": [2]}\n\nnot json\n[1]\n{\"id\": \"x\"}\n{\"id\": 2, \"text\": \"  \"}\n{\"id\": 3, \"text\": \"trop long\"}\n";
-        let items = parse_items(input, 5);
+        let items = parse_items(input, 8);
         assert_eq!(items.len(), 6);
         assert!(matches!(&items[0], NewItem::Queued { line: 1, .. }));
         let output = |i: usize| match &items[i] {
@@ -244,7 +244,7 @@ mod tests {
             output(3)
         );
         assert!(output(4).contains("empty"), "{}", output(4));
-        assert!(output(5).contains("limit is 5"), "{}", output(5));
+        assert!(output(5).contains("limit is 8"), "{}", output(5));
     }
 
     #[test]
