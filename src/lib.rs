@@ -7,12 +7,14 @@
 //! - [`text`] splits articles into lines and French sentences and puts translations back together.
 //! - [`pipeline`] turns an article into its translation with the pieces above.
 //! - [`server`] serves it over HTTP with a batching queue (`dragoman serve`).
+//! - [`jobs`] runs durable, resumable JSONL batch jobs (`dragoman batch`) on a SQLite state file.
 //!
 //! The command line (`src/main.rs`) is a thin layer over [`pipeline::Translator`].
 
 #![warn(missing_docs)]
 
 pub mod engine;
+pub mod jobs;
 pub mod models;
 pub mod pipeline;
 pub mod server;

@@ -30,6 +30,72 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Serve the HTTP API (`/v1/translate`, LibreTranslate's `/translate`, metrics, docs).
     Serve(ServeArgs),
+    /// Run a durable batch job over a JSONL file: resumable after any interruption, every input
+    /// exactly once in the output, in input order.
+    Batch(BatchArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum BatchTask {
+    /// `{"id":…, "translation": "…"}`.
+    Translate,
+    /// `{"id":…, "summary": "…"}`.
+    Summarize,
+    /// `{"id":…, "analysis": {…}}`.
+    Analyze,
+}
+
+#[derive(Debug, Args)]
+struct BatchArgs {
+    /// What to do with each text.
+    #[arg(long, value_enum)]
+    task: BatchTask,
+    /// Input JSONL: one `{"id": …, "text": …}` object per line (other fields are carried over).
+    input: PathBuf,
+    /// Output JSONL: one result line per input line, in input order.
+    output: PathBuf,
+    /// The job's state database (default: OUTPUT with `.state.db` appended).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Discard whatever job the state file holds and start over.
+    #[arg(long)]
+    restart: bool,
+    /// Translation model: Hub id with optional revision (`owner/name@rev`) or a local directory.
+    #[arg(
+        long,
+        env = "DRAGOMAN_MODEL",
+        default_value = "Helsinki-NLP/opus-mt-fr-en"
+    )]
+    model: String,
+    /// Beam width for translation (1 = greedy); default from the model.
+    #[arg(long)]
+    beams: Option<usize>,
+    /// Maximum number of tokens generated per sentence.
+    #[arg(long)]
+    max_new_tokens: Option<usize>,
+    #[command(flatten)]
+    analysis: AnalysisModelArgs,
+    /// Language of the articles (summarize and analyze).
+    #[arg(long, value_enum, default_value_t = SourceArg::Fr)]
+    source: SourceArg,
+    /// Most sentences in a summary.
+    #[arg(long, default_value_t = dragoman::pipeline::analyze::DEFAULT_SUMMARY_SENTENCES)]
+    summary_sentences: usize,
+    /// Summary mode (default: abstractive when a summarizer is loaded).
+    #[arg(long, value_enum)]
+    summary_mode: Option<SummaryModeArg>,
+    /// Articles run through the models at once (and committed together).
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    /// Texts longer than this many characters fail.
+    #[arg(long, default_value_t = 100_000)]
+    max_chars: usize,
+    /// Seconds between progress lines when stderr is not a terminal.
+    #[arg(long, default_value_t = 5.0)]
+    progress_every: f64,
+    /// Where to run the models.
+    #[arg(long, env = "DRAGOMAN_DEVICE", value_enum, default_value_t = DeviceKind::Cpu)]
+    device: DeviceKind,
 }
 
 #[derive(Debug, Args)]
@@ -450,6 +516,190 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Stands in for the models when every item is already finished (nothing is loaded).
+struct NothingLeft(dragoman::jobs::TaskKind);
+
+impl dragoman::jobs::Task for NothingLeft {
+    fn kind(&self) -> dragoman::jobs::TaskKind {
+        self.0
+    }
+
+    fn run(&self, texts: &[&str]) -> Vec<std::result::Result<serde_json::Value, String>> {
+        vec![Err("internal error: no model loaded".to_string()); texts.len()]
+    }
+}
+
+fn batch(args: BatchArgs) -> Result<ExitCode> {
+    use dragoman::jobs::{
+        open_job, run_job, AnalyzeTask, InputFile, JobSpec, JobStore, OutputFile, RunnerConfig,
+        SqliteAccess, SqliteStore, Task, TaskKind, TranslateTask,
+    };
+    use dragoman::pipeline::analyze::{AnalyzeOptions, SourceLanguage, SummaryMode};
+    use std::sync::Arc;
+
+    let kind = match args.task {
+        BatchTask::Translate => TaskKind::Translate,
+        BatchTask::Summarize => TaskKind::Summarize,
+        BatchTask::Analyze => TaskKind::Analyze,
+    };
+    let source = match args.source {
+        SourceArg::Fr => SourceLanguage::Fr,
+        SourceArg::En => SourceLanguage::En,
+        SourceArg::Auto => SourceLanguage::Auto,
+    };
+    let needs_translation = kind == TaskKind::Translate || source != SourceLanguage::En;
+    // Everything that changes results is part of the job's identity.
+    let mut options = serde_json::json!({ "max_chars": args.max_chars });
+    if needs_translation {
+        options["model"] = args.model.clone().into();
+        options["beams"] = serde_json::json!(args.beams);
+        options["max_new_tokens"] = serde_json::json!(args.max_new_tokens);
+    }
+    if kind != TaskKind::Translate {
+        let models = args.analysis.to_models();
+        options["source"] = serde_json::to_value(source)?;
+        options["summary_sentences"] = args.summary_sentences.into();
+        options["summary_mode"] = serde_json::to_value(args.summary_mode.map(|m| match m {
+            SummaryModeArg::Abstractive => SummaryMode::Abstractive,
+            SummaryModeArg::Extractive => SummaryMode::Extractive,
+        }))?;
+        options["embedding"] = models.embedding.into();
+        options["summarizer"] = serde_json::json!(models.summarizer);
+        options["ner"] = serde_json::json!(models.ner);
+        options["taxonomy"] = serde_json::json!(models.taxonomy);
+        options["thresholds"] = serde_json::json!(models.thresholds);
+    }
+    let input = InputFile::read(&args.input)?;
+    let output_path = std::path::absolute(&args.output)
+        .with_context(|| format!("output path {}", args.output.display()))?;
+    let state = args.state.clone().unwrap_or_else(|| {
+        let mut name = args.output.clone().into_os_string();
+        name.push(".state.db");
+        PathBuf::from(name)
+    });
+    let spec = JobSpec {
+        task: kind.name().to_string(),
+        options,
+        input_path: input.path.display().to_string(),
+        input_size: input.size,
+        input_sha256: input.sha256.clone(),
+        output_path: output_path.display().to_string(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (store, opened, counts) = runtime.block_on(async {
+        let store = SqliteStore::open(&state, SqliteAccess::Exclusive).await?;
+        let opened = open_job(
+            &store,
+            &spec,
+            || input.items(args.max_chars),
+            args.restart,
+            &state,
+        )
+        .await?;
+        // This process owns the state file: whatever a dead run left running goes back in the queue.
+        store.requeue_running(opened.job.id).await?;
+        let counts = store.counts(opened.job.id).await?;
+        anyhow::Ok((store, opened, counts))
+    })?;
+    drop(input);
+    if opened.created {
+        eprintln!(
+            "batch: new job, {} items ({} rejected as read); state in {}",
+            counts.total(),
+            counts.failed,
+            state.display()
+        );
+    } else {
+        eprintln!(
+            "batch: resuming, {} of {} items already finished; state in {}",
+            counts.finished(),
+            counts.total(),
+            state.display()
+        );
+    }
+
+    let task: Arc<dyn Task> = if counts.queued + counts.running == 0 {
+        Arc::new(NothingLeft(kind))
+    } else {
+        let device = device(args.device)?;
+        let translate_options = TranslateOptions {
+            generation: GenerationOptions {
+                beams: args.beams,
+                max_new_tokens: args.max_new_tokens,
+                ..GenerationOptions::default()
+            },
+            ..TranslateOptions::default()
+        };
+        let translator = if needs_translation {
+            let source = ModelSource::parse(&args.model)?;
+            let model = TranslationModel::load(&source, &device)
+                .with_context(|| format!("loading model {source}"))?;
+            Some(Translator::new(model))
+        } else {
+            None
+        };
+        match (kind, translator) {
+            (TaskKind::Translate, Some(translator)) => {
+                Arc::new(TranslateTask::new(translator, translate_options))
+            }
+            (_, translator) => {
+                let analyzer =
+                    dragoman::pipeline::setup::load_analyzer(&args.analysis.to_models(), &device)?;
+                let analyze_options = AnalyzeOptions {
+                    summary_sentences: args.summary_sentences,
+                    summary_mode: args.summary_mode.map(|m| match m {
+                        SummaryModeArg::Abstractive => SummaryMode::Abstractive,
+                        SummaryModeArg::Extractive => SummaryMode::Extractive,
+                    }),
+                    ..AnalyzeOptions::default()
+                };
+                analyzer.check_options(&analyze_options)?;
+                Arc::new(AnalyzeTask::new(
+                    analyzer,
+                    translator,
+                    translate_options,
+                    source,
+                    analyze_options,
+                    kind == TaskKind::Summarize,
+                ))
+            }
+        }
+    };
+
+    let summary = runtime.block_on(async {
+        let mut output = OutputFile::open(&store, &opened.job, &output_path).await?;
+        let mut reporter = dragoman::jobs::progress::Reporter::new(
+            counts.total(),
+            counts.finished(),
+            std::time::Duration::from_secs_f64(args.progress_every.max(0.0)),
+        );
+        let config = RunnerConfig {
+            batch_size: args.batch_size,
+            ..RunnerConfig::default()
+        };
+        let summary = run_job(&store, &opened, task, &mut output, &config, &mut |counts| {
+            reporter.update(counts)
+        })
+        .await;
+        reporter.finish();
+        store.close().await;
+        anyhow::Ok(summary?)
+    })?;
+    eprintln!("batch: {summary}");
+    eprintln!("batch: wrote {}", args.output.display());
+    if summary.failed > 0 {
+        eprintln!(
+            "{} item(s) failed; see the \"error\" fields",
+            summary.failed
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DRAGOMAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
@@ -476,6 +726,7 @@ fn main() -> ExitCode {
         Command::Translate(args) => translate(args),
         Command::Analyze(args) => analyze(args),
         Command::Serve(args) => serve(args),
+        Command::Batch(args) => batch(args),
     };
     match result {
         Ok(code) => code,

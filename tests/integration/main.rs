@@ -2,6 +2,7 @@
 
 mod analysis;
 mod bart;
+mod batch;
 mod cli;
 mod common;
 mod embeddings;

@@ -1,0 +1,245 @@
+//! The durable state of batch jobs, behind one trait so that the CLI's SQLite file and a shared
+//! PostgreSQL queue (several servers, `FOR UPDATE SKIP LOCKED`) are interchangeable.
+//!
+//! The model of a job: items in input order (`seq`), each `queued` → `running` (claimed by a
+//! worker with a lease) → `done` or `failed`, with its output line stored in the database. A lease
+//! that runs out puts the item back in play, so a worker that dies loses nothing; completing an
+//! item checks that the worker still holds it, so two workers never both finish one item.
+//! The output file is a copy of the finished prefix, tracked by [`OutputMark`].
+
+use std::future::Future;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::input::NewItem;
+use super::JobError;
+
+/// A job's database id.
+pub type JobId = i64;
+
+/// What a job is: a task over one input file into one output file. Two commands with the same
+/// spec are the same job (the second resumes the first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// The task name (`translate`, `summarize`, `analyze`).
+    pub task: String,
+    /// Everything else that changes results (models, beams, source language…), as JSON.
+    pub options: serde_json::Value,
+    /// The input file's absolute path.
+    pub input_path: String,
+    /// Its size in bytes.
+    pub input_size: u64,
+    /// Its content's SHA-256, hex.
+    pub input_sha256: String,
+    /// The output file's absolute path.
+    pub output_path: String,
+}
+
+impl JobSpec {
+    /// The job's identity: SHA-256 of the whole spec.
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::to_vec(self).expect("a JobSpec serializes; this is a bug");
+        hex(&Sha256::digest(&canonical))
+    }
+
+    /// A one-line description for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "task {} on {} ({} bytes, sha256 {}…) into {}, options {}",
+            self.task,
+            self.input_path,
+            self.input_size,
+            &self.input_sha256[..self.input_sha256.len().min(12)],
+            self.output_path,
+            self.options
+        )
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// How much of the output file is written: items `[0, next)` occupy exactly `offset` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutputMark {
+    /// The first item not yet in the output.
+    pub next: u64,
+    /// The output's length in bytes.
+    pub offset: u64,
+}
+
+/// A stored job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Its id.
+    pub id: JobId,
+    /// What it is.
+    pub spec: JobSpec,
+    /// Number of items.
+    pub total: u64,
+    /// How much of the output is written.
+    pub output: OutputMark,
+    /// When every item was finished and written (Unix milliseconds).
+    pub finished_at: Option<i64>,
+}
+
+/// An item's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemState {
+    /// Waiting for a worker.
+    Queued,
+    /// Claimed by a worker whose lease has not run out.
+    Running,
+    /// Finished with a result.
+    Done,
+    /// Finished with an error.
+    Failed,
+}
+
+impl ItemState {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The state named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "queued" => Self::Queued,
+            "running" => Self::Running,
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            _ => return None,
+        })
+    }
+
+    /// True for done and failed.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Done | Self::Failed)
+    }
+}
+
+/// An item handed to a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedItem {
+    /// Its position in the output.
+    pub seq: u64,
+    /// Its line in the input file (1-based).
+    pub line: u64,
+    /// The input line (a JSON object with a text).
+    pub input: String,
+    /// How many times it has been claimed, this time included.
+    pub attempts: u32,
+}
+
+/// How an item ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemOutcome {
+    /// The item.
+    pub seq: u64,
+    /// `Done` or `Failed`.
+    pub state: ItemState,
+    /// Its output line (JSON, no newline).
+    pub line: String,
+}
+
+/// Items per state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JobCounts {
+    /// Waiting.
+    pub queued: u64,
+    /// Claimed.
+    pub running: u64,
+    /// Finished with a result.
+    pub done: u64,
+    /// Finished with an error.
+    pub failed: u64,
+}
+
+impl JobCounts {
+    /// All items.
+    pub fn total(&self) -> u64 {
+        self.queued + self.running + self.done + self.failed
+    }
+
+    /// Done or failed.
+    pub fn finished(&self) -> u64 {
+        self.done + self.failed
+    }
+}
+
+/// Durable job state.
+///
+/// The trait is async (methods return `Send` futures) because the stores are: sqlx talks to
+/// SQLite and PostgreSQL asynchronously, and the HTTP server that will run jobs is async. Model
+/// work never runs inside these futures: the runner hands batches to a blocking thread.
+pub trait JobStore: Send + Sync {
+    /// Every stored job.
+    fn jobs(&self) -> impl Future<Output = Result<Vec<Job>, JobError>> + Send;
+
+    /// Creates a job and all its items in one transaction (rejected lines are stored as failed,
+    /// with their error line as the result).
+    fn create_job(
+        &self,
+        spec: &JobSpec,
+        items: &[NewItem],
+    ) -> impl Future<Output = Result<Job, JobError>> + Send;
+
+    /// Deletes a job and its items.
+    fn delete_job(&self, job: JobId) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// Claims up to `limit` items, first in input order, that are queued or whose lease ran out;
+    /// they become running, held by `worker` for `lease`.
+    fn claim(
+        &self,
+        job: JobId,
+        worker: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Vec<ClaimedItem>, JobError>> + Send;
+
+    /// Puts every running item of the job back in the queue (for a sole owner restarting after
+    /// a crash). Returns how many.
+    fn requeue_running(&self, job: JobId) -> impl Future<Output = Result<u64, JobError>> + Send;
+
+    /// Stores outcomes in one transaction; an item no longer held by `worker` is left alone.
+    /// Returns how many were stored.
+    fn complete(
+        &self,
+        job: JobId,
+        worker: &str,
+        outcomes: &[ItemOutcome],
+    ) -> impl Future<Output = Result<u64, JobError>> + Send;
+
+    /// Items per state.
+    fn counts(&self, job: JobId) -> impl Future<Output = Result<JobCounts, JobError>> + Send;
+
+    /// The output lines of the finished items from `from` on, up to the first unfinished one
+    /// (at most `limit`), in order.
+    fn finished_prefix(
+        &self,
+        job: JobId,
+        from: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<String>, JobError>> + Send;
+
+    /// Moves the output mark from `from` to `to`; fails if it was not at `from`.
+    fn advance_output(
+        &self,
+        job: JobId,
+        from: OutputMark,
+        to: OutputMark,
+    ) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// Records that the job is finished.
+    fn finish_job(&self, job: JobId) -> impl Future<Output = Result<(), JobError>> + Send;
+}
