@@ -79,47 +79,45 @@ pub fn parse_items(bytes: &[u8], max_chars: usize) -> Vec<NewItem> {
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let rejected = |output: String| NewItem::Rejected { line, output };
-        let text = match std::str::from_utf8(raw) {
-            Ok(text) => text.trim_end_matches('\r'),
-            Err(e) => {
-                items.push(rejected(line_error(
-                    line,
-                    &format!("line {line} is not valid UTF-8: {e}"),
-                )));
-                continue;
-            }
-        };
-        let fields = match ItemFields::parse(text) {
-            Ok(fields) => fields,
-            Err(message) => {
-                items.push(rejected(line_error(
-                    line,
-                    &format!("line {line}: {message}"),
-                )));
-                continue;
-            }
-        };
-        let problem = match &fields.text {
-            None => Some("expected a string \"text\" field".to_string()),
-            Some(t) if t.trim().is_empty() => Some("the text is empty".to_string()),
-            Some(t) if t.chars().count() > max_chars => Some(format!(
-                "the text has {} characters; the limit is {max_chars}",
-                t.chars().count()
-            )),
-            Some(_) => None,
-        };
-        match problem {
-            Some(message) => items.push(rejected(
-                fields.output_line("error", Value::String(format!("line {line}: {message}"))),
-            )),
-            None => items.push(NewItem::Queued {
+        let item = match std::str::from_utf8(raw) {
+            Ok(text) => parse_item(line, text.trim_end_matches('\r'), max_chars),
+            Err(e) => NewItem::Rejected {
                 line,
-                input: text.to_string(),
-            }),
-        }
+                output: line_error(line, &format!("line {line} is not valid UTF-8: {e}")),
+            },
+        };
+        items.push(item);
     }
     items
+}
+
+/// Turns one input object (line `line` of the input, or item `line` of a list) into an item:
+/// queued when it is a JSON object with a non-empty string `text` of at most `max_chars`
+/// characters, else rejected with its error line.
+pub fn parse_item(line: u64, text: &str, max_chars: usize) -> NewItem {
+    let rejected = |output: String| NewItem::Rejected { line, output };
+    let fields = match ItemFields::parse(text) {
+        Ok(fields) => fields,
+        Err(message) => return rejected(line_error(line, &format!("line {line}: {message}"))),
+    };
+    let problem = match &fields.text {
+        None => Some("expected a string \"text\" field".to_string()),
+        Some(t) if t.trim().is_empty() => Some("the text is empty".to_string()),
+        Some(t) if t.chars().count() > max_chars => Some(format!(
+            "the text has {} characters; the limit is {max_chars}",
+            t.chars().count()
+        )),
+        Some(_) => None,
+    };
+    match problem {
+        Some(message) => rejected(
+            fields.output_line("error", Value::String(format!("line {line}: {message}"))),
+        ),
+        None => NewItem::Queued {
+            line,
+            input: text.to_string(),
+        },
+    }
 }
 
 /// `{"line": N, "error": …}` for a line with no id.

@@ -5,7 +5,8 @@
 //!   into items (bad lines become error results at once).
 //! - [`store`] is the [`JobStore`] trait: jobs, items with states queued/running/done/failed,
 //!   claim-with-lease, results kept in the database. [`sqlite`] implements it on one SQLite file
-//!   (a PostgreSQL store for several servers will implement the same trait).
+//!   (a PostgreSQL store for several servers will implement the same trait). [`JobService`] adds
+//!   what the HTTP server's jobs API needs: many jobs in one store, cancel, list, read results.
 //! - [`task`] runs a batch of texts through a model pipeline (translate, summarize, analyze).
 //! - [`runner`] claims items in batches, runs them, stores the results transactionally.
 //! - [`output`] copies the finished prefix of results to OUT.jsonl, in input order, exactly once.
@@ -25,12 +26,13 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use input::{InputFile, ItemFields, NewItem};
+pub use input::{parse_item, InputFile, ItemFields, NewItem};
 pub use output::OutputFile;
 pub use runner::{open_job, run_job, OpenedJob, RunSummary, RunnerConfig};
 pub use sqlite::{SqliteAccess, SqliteStore};
 pub use store::{
-    ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobSpec, JobStore, OutputMark,
+    ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobRecord, JobService, JobSpec,
+    JobState, JobStore, OutputMark, ResultLine,
 };
 pub use task::{AnalyzeTask, Task, TaskKind, TranslateTask};
 

@@ -243,3 +243,134 @@ pub trait JobStore: Send + Sync {
     /// Records that the job is finished.
     fn finish_job(&self, job: JobId) -> impl Future<Output = Result<(), JobError>> + Send;
 }
+
+/// Where a job stands as a whole (what `GET /v1/jobs/{id}` reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    /// No item has been claimed yet.
+    Queued,
+    /// Items are being (or waiting to be) run.
+    Running,
+    /// Every item finished (with a result or an error of its own).
+    Done,
+    /// The job as a whole could not run (see [`JobRecord::error`]).
+    Failed,
+    /// Cancelled: its queued items will not run; finished results stay.
+    Cancelled,
+}
+
+impl JobState {
+    /// The state's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// True when nothing more will run (done, failed, cancelled).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Done | Self::Failed | Self::Cancelled)
+    }
+}
+
+/// A job with what a service reports about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobRecord {
+    /// The job.
+    pub job: Job,
+    /// When it was created (Unix milliseconds).
+    pub created_at: i64,
+    /// When its first item was claimed.
+    pub started_at: Option<i64>,
+    /// When it was cancelled.
+    pub cancelled_at: Option<i64>,
+    /// Why the job as a whole failed.
+    pub error: Option<String>,
+    /// Items per state.
+    pub counts: JobCounts,
+    /// Items finished by a model run (not rejected as read).
+    pub processed: u64,
+    /// When the last item finished.
+    pub last_finished_at: Option<i64>,
+}
+
+impl JobRecord {
+    /// The job's state.
+    pub fn state(&self) -> JobState {
+        if self.error.is_some() {
+            JobState::Failed
+        } else if self.cancelled_at.is_some() {
+            JobState::Cancelled
+        } else if self.job.finished_at.is_some()
+            || (self.counts.queued == 0 && self.counts.running == 0)
+        {
+            JobState::Done
+        } else if self.started_at.is_some() {
+            JobState::Running
+        } else {
+            JobState::Queued
+        }
+    }
+}
+
+/// A finished item's output line with its position in the input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultLine {
+    /// The item's position (0-based).
+    pub seq: u64,
+    /// Its output line (JSON, no newline).
+    pub line: String,
+}
+
+/// What a job service (the HTTP server) needs beyond [`JobStore`]: many jobs in one store,
+/// looked up, listed, started, cancelled or failed as a whole, and read while they run.
+pub trait JobService: JobStore {
+    /// The job with its counts, or `None` when there is no such job.
+    fn job_record(
+        &self,
+        job: JobId,
+    ) -> impl Future<Output = Result<Option<JobRecord>, JobError>> + Send;
+
+    /// The `limit` most recent jobs, newest first.
+    fn recent_jobs(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<JobRecord>, JobError>> + Send;
+
+    /// Jobs with work left that are neither finished, cancelled nor failed, oldest first.
+    fn runnable_jobs(&self) -> impl Future<Output = Result<Vec<Job>, JobError>> + Send;
+
+    /// Records that work on the job started (the first time only).
+    fn mark_started(&self, job: JobId) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// Cancels the job: its queued items will not be claimed any more. Returns false when
+    /// there is no such job. Cancelling a finished job changes nothing.
+    fn cancel_job(&self, job: JobId) -> impl Future<Output = Result<bool, JobError>> + Send;
+
+    /// Records that the job as a whole cannot run.
+    fn fail_job(
+        &self,
+        job: JobId,
+        error: &str,
+    ) -> impl Future<Output = Result<(), JobError>> + Send;
+
+    /// Up to `limit` finished items from position `from` on, in input order, skipping
+    /// unfinished ones.
+    fn finished_items(
+        &self,
+        job: JobId,
+        from: u64,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ResultLine>, JobError>> + Send;
+
+    /// The first `limit` failed items, in input order.
+    fn failed_items(
+        &self,
+        job: JobId,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ResultLine>, JobError>> + Send;
+}
