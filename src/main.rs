@@ -160,6 +160,19 @@ struct ServeArgs {
     /// Analyses running or waiting at once; beyond that requests get 429.
     #[arg(long, env = "DRAGOMAN_MAX_QUEUED_ANALYSES", default_value_t = 64)]
     max_queued_analyses: usize,
+    /// SQLite database of the batch jobs (`/v1/jobs`), created if missing; unfinished jobs in
+    /// it resume when the server starts. One server per file.
+    #[arg(long, env = "DRAGOMAN_JOBS_DB", default_value = dragoman::server::DEFAULT_JOBS_DB)]
+    jobs_db: PathBuf,
+    /// Run no batch jobs (`/v1/jobs` answers 501) and open no jobs database (wins over --jobs-db).
+    #[arg(long, env = "DRAGOMAN_NO_JOBS")]
+    no_jobs: bool,
+    /// Largest `POST /v1/jobs` body in bytes (other routes keep --max-body-bytes).
+    #[arg(long, env = "DRAGOMAN_MAX_JOB_BODY_BYTES", default_value_t = 64 * 1024 * 1024)]
+    max_job_body_bytes: usize,
+    /// Job items claimed and run through the models at once.
+    #[arg(long, env = "DRAGOMAN_JOB_BATCH_SIZE", default_value_t = 16)]
+    job_batch_size: usize,
 }
 
 /// The analysis models, shared by `analyze` and `serve`.
@@ -474,7 +487,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
 }
 
 fn serve(args: ServeArgs) -> Result<ExitCode> {
-    use dragoman::server::{BatchSettings, Limits, ServerConfig};
+    use dragoman::server::{BatchSettings, JobSettings, Limits, ServerConfig};
     let config = ServerConfig {
         model: args.model,
         device: device(args.device)?,
@@ -494,6 +507,12 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
             max_queued_analyses: args.max_queued_analyses,
         },
         analysis: (!args.no_analysis).then(|| args.analysis.to_models()),
+        jobs: (!args.no_jobs).then(|| JobSettings {
+            db: args.jobs_db.clone(),
+            max_body_bytes: args.max_job_body_bytes,
+            batch_size: args.job_batch_size.max(1),
+            ..JobSettings::default()
+        }),
         api_keys: args
             .api_keys
             .into_iter()

@@ -199,6 +199,38 @@ impl<'de> Deserialize<'de> for Ordered {
     }
 }
 
+/// One element of a JSON list of items, kept as the JSONL line it stands for: an object keeps
+/// its keys in document order; anything else is kept as is (and fails as an item).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonItem(pub String);
+
+impl<'de> Deserialize<'de> for JsonItem {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Any {
+            Object(Ordered),
+            Other(Value),
+        }
+        struct Fields<'a>(&'a [(String, Value)]);
+        impl Serialize for Fields<'_> {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut map = serializer.serialize_map(Some(self.0.len()))?;
+                for (key, value) in self.0 {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+        let line = match Any::deserialize(deserializer)? {
+            Any::Object(Ordered(fields)) => serde_json::to_string(&Fields(&fields)),
+            Any::Other(value) => serde_json::to_string(&value),
+        }
+        .map_err(serde::de::Error::custom)?;
+        Ok(Self(line))
+    }
+}
+
 struct OutputLine<'a> {
     id: &'a Value,
     extra: &'a [(String, Value)],
@@ -247,6 +279,16 @@ mod tests {
         );
         assert!(output(4).contains("empty"), "{}", output(4));
         assert!(output(5).contains("limit is 8"), "{}", output(5));
+    }
+
+    #[test]
+    fn json_items_keep_their_key_order() {
+        let items: Vec<JsonItem> =
+            serde_json::from_str("[{\"z\": 1, \"id\": 2, \"text\": \"t\"}, \"x\", [1]]")
+                .expect("parses");
+        assert_eq!(items[0].0, "{\"z\":1,\"id\":2,\"text\":\"t\"}");
+        assert_eq!(items[1].0, "\"x\"");
+        assert!(matches!(parse_item(2, &items[1].0, 10), NewItem::Rejected { .. }));
     }
 
     #[test]

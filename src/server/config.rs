@@ -1,5 +1,6 @@
 //! Server settings: what `dragoman serve` reads from flags and `DRAGOMAN_*` variables.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Limits on what one request may ask for.
@@ -59,6 +60,38 @@ impl Default for BatchSettings {
     }
 }
 
+/// Batch jobs over HTTP (`/v1/jobs`), kept in a SQLite database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSettings {
+    /// The database holding jobs, their items and results (created if missing).
+    pub db: PathBuf,
+    /// Largest `POST /v1/jobs` body in bytes (413 above); the other routes keep
+    /// [`Limits::max_body_bytes`].
+    pub max_body_bytes: usize,
+    /// Items claimed and run through the models at once.
+    pub batch_size: usize,
+    /// How long a claim holds its items (a server that dies holding them gives them back on
+    /// restart at once; the lease matters only to stores shared by several servers).
+    pub lease: Duration,
+    /// Failed items listed by `GET /v1/jobs/{id}`.
+    pub errors_listed: usize,
+}
+
+/// Where `dragoman serve` keeps jobs unless told otherwise: in the working directory.
+pub const DEFAULT_JOBS_DB: &str = "dragoman-jobs.db";
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            db: PathBuf::from(DEFAULT_JOBS_DB),
+            max_body_bytes: 64 * 1024 * 1024,
+            batch_size: 16,
+            lease: Duration::from_secs(600),
+            errors_listed: 20,
+        }
+    }
+}
+
 /// Everything the server needs besides its listening socket.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -74,4 +107,6 @@ pub struct ServerConfig {
     pub api_keys: Vec<String>,
     /// Analysis models; `None` serves translation only (`/v1/analyze` answers 501).
     pub analysis: Option<crate::pipeline::setup::AnalysisModels>,
+    /// Batch jobs; `None` serves no `/v1/jobs` (501).
+    pub jobs: Option<JobSettings>,
 }

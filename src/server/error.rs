@@ -71,6 +71,15 @@ pub enum ApiError {
     /// This server was started without analysis models (501).
     #[error("this server does not analyse articles (it was started with --no-analysis); /v1/translate works")]
     AnalysisDisabled,
+    /// No job with this id (404).
+    #[error("no job {0}")]
+    JobNotFound(String),
+    /// This server was started without a jobs database (501).
+    #[error("this server runs no batch jobs (it was started with --no-jobs)")]
+    JobsDisabled,
+    /// The jobs database failed (500).
+    #[error("jobs database: {0}")]
+    JobStore(String),
     /// Too many analyses running or waiting (429).
     #[error("the server is busy: {0} analyses are running or waiting; retry shortly")]
     AnalysesFull(usize),
@@ -93,6 +102,9 @@ impl ApiError {
             Self::Internal(_) | Self::AnalysisFailed(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::AnalysisDisabled => StatusCode::NOT_IMPLEMENTED,
             Self::AnalysesFull(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::JobNotFound(_) => StatusCode::NOT_FOUND,
+            Self::JobsDisabled => StatusCode::NOT_IMPLEMENTED,
+            Self::JobStore(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -113,6 +125,9 @@ impl ApiError {
             Self::AnalysisFailed(_) => "analysis_failed",
             Self::AnalysisDisabled => "analysis_disabled",
             Self::AnalysesFull(_) => "busy",
+            Self::JobNotFound(_) => "job_not_found",
+            Self::JobsDisabled => "jobs_disabled",
+            Self::JobStore(_) => "job_store",
         }
     }
 
@@ -167,5 +182,11 @@ impl From<FormRejection> for ApiError {
         } else {
             Self::BadRequest(rejection.body_text())
         }
+    }
+}
+
+impl From<crate::jobs::JobError> for ApiError {
+    fn from(error: crate::jobs::JobError) -> Self {
+        Self::JobStore(error.to_string())
     }
 }

@@ -3,13 +3,15 @@
 //! - [`config`]: settings; [`state`]: shared state and model loading status.
 //! - [`queue`]: the batching queue and its worker threads (model work never runs on the async runtime).
 //! - [`service`]: validation and one queue job per text, shared by the translation routes.
-//! - [`routes`]: `/v1/translate`, `/v1/analyze`, `/v1/summarize`, LibreTranslate's `/translate`, `/languages`, `/detect`,
+//! - [`jobs`]: the worker that runs `/v1/jobs` batch jobs through the queue at low priority.
+//! - [`routes`]: `/v1/translate`, `/v1/analyze`, `/v1/summarize`, `/v1/jobs`, LibreTranslate's `/translate`, `/languages`, `/detect`,
 //!   `/health`, `/ready`, `/metrics`, `/v1/models`, `/openapi.json`, `/docs`.
 //! - [`error`]: one `ApiError` mapped to status codes and a JSON body in one place.
 
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod queue;
 pub mod routes;
 pub mod service;
@@ -27,7 +29,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
-pub use config::{BatchSettings, Limits, ServerConfig};
+pub use config::{BatchSettings, JobSettings, Limits, ServerConfig, DEFAULT_JOBS_DB};
 pub use state::AppState;
 
 use crate::models::{ModelSource, TranslationModel};
@@ -42,6 +44,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/translate", post(routes::translate::translate))
         .route("/v1/analyze", post(routes::analyze::analyze))
         .route("/v1/summarize", post(routes::analyze::summarize))
+        .route(
+            "/v1/jobs",
+            post(routes::jobs::create_job).get(routes::jobs::list_jobs),
+        )
+        .route(
+            "/v1/jobs/{id}",
+            get(routes::jobs::get_job).delete(routes::jobs::cancel_job),
+        )
+        .route("/v1/jobs/{id}/results", get(routes::jobs::job_results))
         .route("/translate", post(routes::libre::translate))
         .route("/languages", get(routes::libre::languages))
         .route("/detect", post(routes::libre::detect))
@@ -146,21 +157,54 @@ fn load_engine(state: &AppState) -> Option<Workers> {
     Some(workers)
 }
 
+/// Opens the jobs database of `settings` (shared: several jobs in one file).
+async fn open_jobs(settings: &JobSettings) -> std::io::Result<state::Jobs> {
+    let store = crate::jobs::SqliteStore::open(&settings.db, crate::jobs::SqliteAccess::Shared)
+        .await
+        .map_err(|e| {
+            std::io::Error::other(format!(
+                "cannot open the jobs database {}: {e}",
+                settings.db.display()
+            ))
+        })?;
+    Ok(state::Jobs {
+        store,
+        settings: settings.clone(),
+        wake: tokio::sync::Notify::new(),
+    })
+}
+
 /// Serves on `listener` until `shutdown` resolves, then stops accepting, finishes in-flight
-/// requests and stops the model workers.
+/// requests and stops the model workers. With jobs configured, opens the jobs database first
+/// (an error when it cannot be opened) and runs the job worker, which resumes unfinished jobs.
 pub async fn serve(
     config: ServerConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState::new(config);
+    let jobs = match &config.jobs {
+        Some(settings) => Some(open_jobs(settings).await?),
+        None => None,
+    };
+    let state = AppState::with_jobs(config, jobs);
+    let job_worker = state
+        .jobs()
+        .is_ok()
+        .then(|| tokio::spawn(jobs::run_worker(state.clone())));
     let loader_state = state.clone();
     let loader = tokio::task::spawn_blocking(move || load_engine(&loader_state));
     let app = router(state.clone());
     tracing::info!(address = %listener.local_addr()?, "listening");
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    // Stop the job worker: items it was running stay `running` and are queued again at the
+    // next start.
+    if let Some(worker) = job_worker {
+        worker.abort();
+        let _ = worker.await;
+    }
+    served?;
     // Let loading end first: when the shutdown came during loading, the loader would otherwise
     // install a queue after it was dropped below and the workers would never stop.
     let workers = loader.await.ok().flatten();

@@ -1,15 +1,19 @@
 //! The batching queue: sentences from all concurrent requests are gathered into model batches.
 //!
 //! Shape after text-embeddings-inference's `queue.rs` / `infer.rs`: requests submit jobs
-//! (one per text) through a channel to dedicated worker threads that own the model work; a
+//! (one per text) through a shared queue to dedicated worker threads that own the model work; a
 //! semaphore counted in sentences bounds the queue (full → 429); each job carries a oneshot
 //! reply, and a job whose client has gone is dropped before it reaches the model. An idle
 //! worker waits `max_wait` for more jobs, then runs everything pending in length-sorted batches
 //! under the token budget. A batch that fails is retried one sentence at a time, so one bad
 //! input fails only its own job.
+//!
+//! Work has a [`Priority`]: interactive requests are always taken first; batch-job work
+//! (`/v1/jobs`, queued one sentence per job) only fills the room they leave in a batch, or idle
+//! time, so a long job never holds an interactive request back by more than one batch.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,19 +27,79 @@ use crate::pipeline::{plan_batches, Translator};
 /// What a job's reply carries: hypotheses per unit, or why the job failed.
 pub type JobResult = Result<Vec<Vec<Hypothesis>>, String>;
 
+/// How urgent queued work is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// A request whose client waits for the answer: always taken first.
+    Interactive,
+    /// Work of a batch job (`/v1/jobs`): only fills the room interactive work leaves in a batch,
+    /// or idle time.
+    Background,
+}
+
 /// One text's units, waiting for the model.
 struct Job {
     units: Vec<Vec<u32>>,
     generation: GenerationConfig,
     reply: oneshot::Sender<JobResult>,
     enqueued: Instant,
-    _permit: OwnedSemaphorePermit,
+    priority: Priority,
+    /// Interactive work holds queue room (background work is bounded by the job worker).
+    _permit: Option<OwnedSemaphorePermit>,
+}
+
+/// Work waiting for a model thread, by priority.
+#[derive(Default)]
+struct Pending {
+    interactive: VecDeque<Job>,
+    background: VecDeque<Job>,
+    /// Every [`Queue`] handle is gone: the workers finish what is pending and stop.
+    closed: bool,
+}
+
+/// What the handles and the workers share.
+#[derive(Default)]
+struct Shared {
+    pending: Mutex<Pending>,
+    arrived: Condvar,
+}
+
+impl Shared {
+    fn push(&self, job: Job) -> Result<(), ApiError> {
+        let mut pending = self
+            .pending
+            .lock()
+            .map_err(|_| ApiError::Internal("the model queue is poisoned".into()))?;
+        if pending.closed {
+            return Err(ApiError::Internal("the model workers have stopped".into()));
+        }
+        match job.priority {
+            Priority::Interactive => pending.interactive.push_back(job),
+            Priority::Background => pending.background.push_back(job),
+        }
+        drop(pending);
+        self.arrived.notify_all();
+        Ok(())
+    }
+}
+
+/// Closes the queue when the last [`Queue`] handle is dropped.
+struct Closer(Arc<Shared>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        if let Ok(mut pending) = self.0.pending.lock() {
+            pending.closed = true;
+        }
+        self.0.arrived.notify_all();
+    }
 }
 
 /// Handle to submit work; cheap to clone. Dropping every handle stops the workers.
 #[derive(Clone)]
 pub struct Queue {
-    sender: Sender<Job>,
+    shared: Arc<Shared>,
+    _closer: Arc<Closer>,
     permits: Arc<Semaphore>,
     capacity: usize,
 }
@@ -57,23 +121,23 @@ impl Workers {
 impl Queue {
     /// Starts `settings.workers` model threads over `translator`.
     pub fn start(translator: Arc<Translator>, settings: &BatchSettings) -> (Self, Workers) {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
+        let shared = Arc::new(Shared::default());
         let handles = (0..settings.workers.max(1))
             .map(|index| {
-                let receiver = Arc::clone(&receiver);
+                let shared = Arc::clone(&shared);
                 let translator = Arc::clone(&translator);
                 let settings = settings.clone();
                 std::thread::Builder::new()
                     .name(format!("dragoman-model-{index}"))
-                    .spawn(move || worker_loop(&receiver, &translator, &settings))
+                    .spawn(move || worker_loop(&shared, &translator, &settings))
                     .expect("spawning a model worker thread")
             })
             .collect();
         let capacity = settings.queue_capacity.max(1);
         (
             Self {
-                sender,
+                _closer: Arc::new(Closer(Arc::clone(&shared))),
+                shared,
                 permits: Arc::new(Semaphore::new(capacity)),
                 capacity,
             },
@@ -91,8 +155,8 @@ impl Queue {
         self.capacity - self.permits.available_permits()
     }
 
-    /// Queues one text's units; the returned receiver yields their hypotheses.
-    /// Fails at once with 429 when the queue cannot take that many sentences.
+    /// Queues one text's units at [`Priority::Interactive`]; the returned receiver yields their
+    /// hypotheses. Fails at once with 429 when the queue cannot take that many sentences.
     pub fn submit(
         &self,
         units: Vec<Vec<u32>>,
@@ -114,51 +178,92 @@ impl Queue {
             })?;
         let (reply, receiver) = oneshot::channel();
         metrics::gauge!("dragoman_queue_depth").increment(wanted as f64);
-        let job = Job {
+        self.shared.push(Job {
             units,
             generation,
             reply,
             enqueued: Instant::now(),
-            _permit: permit,
-        };
-        self.sender
-            .send(job)
-            .map_err(|_| ApiError::Internal("the model workers have stopped".into()))?;
+            priority: Priority::Interactive,
+            _permit: Some(permit),
+        })?;
+        Ok(receiver)
+    }
+
+    /// Queues units at [`Priority::Background`]. Background work takes no room from
+    /// interactive requests (the caller bounds how much it has queued at once), so it is never
+    /// refused for being busy; it runs when no interactive work is waiting, or alongside it in a
+    /// batch that interactive work does not fill.
+    pub fn submit_background(
+        &self,
+        units: Vec<Vec<u32>>,
+        generation: GenerationConfig,
+    ) -> Result<oneshot::Receiver<JobResult>, ApiError> {
+        let (reply, receiver) = oneshot::channel();
+        metrics::gauge!("dragoman_queue_background_depth").increment(units.len().max(1) as f64);
+        self.shared.push(Job {
+            units,
+            generation,
+            reply,
+            enqueued: Instant::now(),
+            priority: Priority::Background,
+            _permit: None,
+        })?;
         Ok(receiver)
     }
 }
 
-/// Takes the next jobs: blocks for the first, then gathers what arrives within `max_wait`
-/// (or is already waiting) until a full batch of sentences is there.
-fn gather(receiver: &Mutex<Receiver<Job>>, settings: &BatchSettings) -> Option<Vec<Job>> {
-    let receiver = receiver.lock().ok()?;
-    let first = receiver.recv().ok()?;
-    let mut sentences = first.units.len();
-    let mut jobs = vec![first];
-    let deadline = Instant::now() + settings.max_wait;
+/// Takes the next jobs: waits for the first; when it is interactive, gathers the interactive
+/// jobs that arrive within `max_wait` (or are already waiting) until a full batch of sentences
+/// is there; then fills what room is left with background jobs.
+fn gather(shared: &Shared, settings: &BatchSettings) -> Option<Vec<Job>> {
+    let mut pending = shared.pending.lock().ok()?;
+    while pending.interactive.is_empty() && pending.background.is_empty() {
+        if pending.closed {
+            return None;
+        }
+        pending = shared.arrived.wait(pending).ok()?;
+    }
     let enough = settings.max_batch_sentences.max(1);
-    while sentences < enough {
-        let wait = deadline.saturating_duration_since(Instant::now());
-        let next = if wait.is_zero() {
-            receiver.try_recv().map_err(|_| RecvTimeoutError::Timeout)
-        } else {
-            receiver.recv_timeout(wait)
-        };
-        match next {
-            Ok(job) => {
-                sentences += job.units.len();
+    let mut jobs = Vec::new();
+    let mut sentences = 0;
+    if !pending.interactive.is_empty() {
+        let deadline = Instant::now() + settings.max_wait;
+        loop {
+            while sentences < enough {
+                let Some(job) = pending.interactive.pop_front() else {
+                    break;
+                };
+                sentences += job.units.len().max(1);
                 jobs.push(job);
             }
-            Err(_) => break,
+            let wait = deadline.saturating_duration_since(Instant::now());
+            if sentences >= enough || pending.closed || wait.is_zero() {
+                break;
+            }
+            pending = shared.arrived.wait_timeout(pending, wait).ok()?.0;
         }
+    }
+    while sentences < enough {
+        let Some(job) = pending.background.pop_front() else {
+            break;
+        };
+        sentences += job.units.len().max(1);
+        jobs.push(job);
     }
     Some(jobs)
 }
 
-fn worker_loop(receiver: &Mutex<Receiver<Job>>, translator: &Translator, settings: &BatchSettings) {
-    while let Some(jobs) = gather(receiver, settings) {
-        let queued: usize = jobs.iter().map(|j| j.units.len().max(1)).sum();
-        metrics::gauge!("dragoman_queue_depth").decrement(queued as f64);
+fn worker_loop(shared: &Shared, translator: &Translator, settings: &BatchSettings) {
+    while let Some(jobs) = gather(shared, settings) {
+        let queued = |priority: Priority| -> usize {
+            jobs.iter()
+                .filter(|j| j.priority == priority)
+                .map(|j| j.units.len().max(1))
+                .sum()
+        };
+        metrics::gauge!("dragoman_queue_depth").decrement(queued(Priority::Interactive) as f64);
+        metrics::gauge!("dragoman_queue_background_depth")
+            .decrement(queued(Priority::Background) as f64);
         // Drop the work of clients that have gone away.
         let (live, gone): (Vec<Job>, Vec<Job>) =
             jobs.into_iter().partition(|j| !j.reply.is_closed());
@@ -351,5 +456,48 @@ mod tests {
         assert!(again.blocking_recv().expect("answered").is_ok());
         drop(queue);
         workers.join();
+    }
+
+    #[test]
+    fn interactive_work_is_taken_before_waiting_background_work() {
+        let translator = translator();
+        // One sentence per batch: every gather takes exactly one job.
+        let settings = BatchSettings {
+            max_batch_sentences: 1,
+            max_wait: Duration::from_millis(1),
+            ..BatchSettings::default()
+        };
+        let (queue, workers) = Queue::start(Arc::clone(&translator), &settings);
+        let generation = greedy(&translator);
+        let ids = translator
+            .model()
+            .tokenizer
+            .encode("Le ministre a démissionné.");
+        let mut background: Vec<_> = (0..30)
+            .map(|_| {
+                queue
+                    .submit_background(vec![ids.clone()], generation.clone())
+                    .expect("queued")
+            })
+            .collect();
+        let interactive = queue
+            .submit(vec![ids.clone()], generation.clone())
+            .expect("queued");
+        assert!(interactive.blocking_recv().expect("answered").is_ok());
+        let received: Vec<bool> = background
+            .iter_mut()
+            .map(|r| r.try_recv().is_ok())
+            .collect();
+        let finished_before = received.iter().filter(|&&r| r).count();
+        assert!(
+            finished_before < 10,
+            "{finished_before} of 30 background jobs ran before the interactive one"
+        );
+        drop(queue);
+        workers.join();
+        // Pending background work still ran before the workers stopped.
+        for (mut reply, done) in background.into_iter().zip(received) {
+            assert!(done || reply.try_recv().is_ok_and(|r| r.is_ok()));
+        }
     }
 }

@@ -34,6 +34,16 @@ pub struct Analysis {
     pub running: Arc<tokio::sync::Semaphore>,
 }
 
+/// The jobs database with what the job worker needs.
+pub struct Jobs {
+    /// Jobs, items and results.
+    pub store: crate::jobs::SqliteStore,
+    /// The settings it was opened with.
+    pub settings: super::config::JobSettings,
+    /// Wakes the job worker when a job arrives.
+    pub wake: tokio::sync::Notify,
+}
+
 /// Where model loading stands.
 pub enum Loading {
     /// Still loading or warming up.
@@ -55,6 +65,7 @@ struct Inner {
     loading: RwLock<Loading>,
     metrics: PrometheusHandle,
     started: Instant,
+    jobs: Option<Jobs>,
 }
 
 /// The process-wide Prometheus recorder (the `metrics` facade allows one per process).
@@ -87,16 +98,27 @@ pub fn metrics_handle() -> PrometheusHandle {
 }
 
 impl AppState {
-    /// New state with the model not loaded yet.
+    /// New state with the model not loaded yet and no jobs.
     pub fn new(config: ServerConfig) -> Self {
+        Self::with_jobs(config, None)
+    }
+
+    /// New state with the model not loaded yet, running the jobs of `jobs`.
+    pub fn with_jobs(config: ServerConfig, jobs: Option<Jobs>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 config,
                 loading: RwLock::new(Loading::Pending),
                 metrics: metrics_handle(),
                 started: Instant::now(),
+                jobs,
             }),
         }
+    }
+
+    /// The jobs database, or 501 when this server runs no jobs.
+    pub fn jobs(&self) -> Result<&Jobs, ApiError> {
+        self.inner.jobs.as_ref().ok_or(ApiError::JobsDisabled)
     }
 
     /// The server configuration.

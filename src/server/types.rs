@@ -215,3 +215,177 @@ pub struct SummarizeResponse {
     /// Things the reader should know.
     pub warnings: Vec<String>,
 }
+
+/// Settings of a batch job (`POST /v1/jobs`): the JSON body's `options`, or the query string
+/// of a JSONL body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobOptions {
+    /// Beam width of the translation (1 = greedy); default from the model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beams: Option<usize>,
+    /// Most tokens generated per sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_new_tokens: Option<usize>,
+    /// Language of the articles (summarize, analyze): `fr` (default), `en` or `auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<crate::pipeline::SourceLanguage>,
+    /// Most sentences in a summary (1–20, default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_sentences: Option<usize>,
+    /// `abstractive` or `extractive` (default: abstractive when the server has a summarizer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary_mode: Option<crate::pipeline::SummaryMode>,
+}
+
+/// `POST /v1/jobs` with `Content-Type: application/json`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JobRequest {
+    /// `translate`, `summarize` or `analyze`.
+    #[schema(example = "translate")]
+    pub task: String,
+    /// The items: `{"id": …, "text": "…", …}` objects; other fields are carried to the result.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<crate::jobs::input::JsonItem>,
+    /// Settings.
+    #[serde(default)]
+    pub options: JobOptions,
+}
+
+/// The query string of `POST /v1/jobs` with a JSONL body: the task and its settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobQuery {
+    /// `translate`, `summarize` or `analyze`.
+    pub task: Option<String>,
+    /// See [`JobOptions::beams`].
+    pub beams: Option<usize>,
+    /// See [`JobOptions::max_new_tokens`].
+    pub max_new_tokens: Option<usize>,
+    /// See [`JobOptions::source`].
+    pub source: Option<crate::pipeline::SourceLanguage>,
+    /// See [`JobOptions::summary_sentences`].
+    pub summary_sentences: Option<usize>,
+    /// See [`JobOptions::summary_mode`].
+    pub summary_mode: Option<crate::pipeline::SummaryMode>,
+}
+
+impl JobQuery {
+    /// The settings given in the query string.
+    pub fn options(&self) -> JobOptions {
+        JobOptions {
+            beams: self.beams,
+            max_new_tokens: self.max_new_tokens,
+            source: self.source,
+            summary_sentences: self.summary_sentences,
+            summary_mode: self.summary_mode,
+        }
+    }
+}
+
+/// Where to find a job and its results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobLinks {
+    /// `GET` the job's status; `DELETE` cancels it.
+    #[serde(rename = "self")]
+    #[schema(example = "/v1/jobs/1")]
+    pub this: String,
+    /// `GET` the results as JSONL.
+    #[schema(example = "/v1/jobs/1/results")]
+    pub results: String,
+}
+
+/// The answer of `POST /v1/jobs` (202).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobCreated {
+    /// The job's id.
+    #[schema(example = 1)]
+    pub id: i64,
+    /// `queued` (or `done` when every item was rejected as read).
+    #[schema(example = "queued")]
+    pub state: String,
+    /// Items in the job.
+    pub total: u64,
+    /// Items rejected as read (malformed lines); they have error results already.
+    pub rejected: u64,
+    /// Status and results.
+    pub links: JobLinks,
+}
+
+/// Items of a job per state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobItemCounts {
+    /// All items.
+    pub total: u64,
+    /// Finished with a result.
+    pub done: u64,
+    /// Finished with an error.
+    pub failed: u64,
+    /// Waiting (after a cancel: never to run).
+    pub queued: u64,
+    /// Being run.
+    pub running: u64,
+}
+
+/// A failed item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobItemError {
+    /// Its position in the input (0-based; blank lines of a JSONL body are not items).
+    pub index: u64,
+    /// Its `id` (null when it has none).
+    #[schema(value_type = Object)]
+    pub id: serde_json::Value,
+    /// What went wrong.
+    pub error: String,
+}
+
+/// `GET /v1/jobs/{id}`: where a job stands.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobInfo {
+    /// The job's id.
+    pub id: i64,
+    /// `translate`, `summarize` or `analyze`.
+    pub task: String,
+    /// `queued`, `running`, `done`, `failed` (the job as a whole; see `error`) or `cancelled`.
+    #[schema(example = "running")]
+    pub state: String,
+    /// Items per state.
+    pub counts: JobItemCounts,
+    /// Finished items / total, 0 to 1.
+    pub progress: f64,
+    /// Items finished per second since work started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate: Option<f64>,
+    /// Seconds left at that rate (while queued or running).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eta_seconds: Option<f64>,
+    /// Failed items so far, the first ones in input order (only in `GET /v1/jobs/{id}`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<JobItemError>,
+    /// Why the job as a whole failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The job's settings.
+    pub options: JobOptions,
+    /// Creation time, Unix milliseconds.
+    pub created_at: i64,
+    /// When the first item was claimed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<i64>,
+    /// When the last item finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<i64>,
+    /// When it was cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<i64>,
+    /// Status and results.
+    pub links: JobLinks,
+}
+
+/// `GET /v1/jobs`: the most recent jobs, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobList {
+    /// The jobs.
+    pub jobs: Vec<JobInfo>,
+}

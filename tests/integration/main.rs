@@ -10,6 +10,7 @@ mod loading;
 mod ner;
 mod parity;
 mod pipeline;
+mod jobs_api;
 mod server;
 mod server_process;
 mod summarizer;

@@ -18,11 +18,11 @@ use tokio::task::JoinHandle;
 
 use crate::common::{fixture_dir, http_client, library_translator, run_async};
 
-const SWISH: &str = "marian-tiny-swish";
+pub(crate) const SWISH: &str = "marian-tiny-swish";
 const RELU: &str = "marian-tiny-relu";
 
 /// Upper bound on one test, server start and shutdown included.
-const TEST_LIMIT: Duration = Duration::from_secs(120);
+pub(crate) const TEST_LIMIT: Duration = Duration::from_secs(120);
 /// How long a server may take to load its model and warm up.
 const READY_LIMIT: Duration = Duration::from_secs(30);
 
@@ -30,7 +30,7 @@ const ARTICLE: &str =
     "Le président de la République a reçu mardi son homologue allemand à l’Élysée. \
 Les deux dirigeants ont évoqué la guerre en Ukraine.\n\n\
 « Nous devons agir ensemble, et vite », a déclaré le chef de l’État.\n";
-const SENTENCE: &str =
+pub(crate) const SENTENCE: &str =
     "Le Sénat doit examiner le projet de réforme des retraites la semaine prochaine.";
 const OTHER: &str = "Selon l’Insee, la croissance économique a atteint 3,5 % au premier trimestre.";
 
@@ -44,7 +44,7 @@ fn corpus() -> Vec<&'static str> {
 }
 
 /// A server configuration over `fixture` with default batching and limits and no API keys.
-fn config(fixture: &str) -> ServerConfig {
+pub(crate) fn config(fixture: &str) -> ServerConfig {
     ServerConfig {
         model: model_arg(fixture),
         device: Device::Cpu,
@@ -52,6 +52,7 @@ fn config(fixture: &str) -> ServerConfig {
         limits: Limits::default(),
         api_keys: Vec::new(),
         analysis: None,
+        jobs: None,
     }
 }
 
@@ -102,15 +103,15 @@ fn still_serves_options() -> GenerationOptions {
 
 /// One HTTP answer: status, headers, raw body and the body as JSON (`Null` when it is not JSON).
 #[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    text: String,
-    json: Value,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) text: String,
+    pub(crate) json: Value,
 }
 
 impl Reply {
-    async fn read(response: reqwest::Response) -> Self {
+    pub(crate) async fn read(response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.expect("response body");
@@ -124,7 +125,7 @@ impl Reply {
     }
 
     /// Asserts the status and the `{"error", "code"}` shape; returns the error message.
-    fn assert_error(&self, status: StatusCode, code: &str) -> String {
+    pub(crate) fn assert_error(&self, status: StatusCode, code: &str) -> String {
         assert_eq!(self.status, status, "body: {}", self.text);
         assert_eq!(self.json["code"], code, "body: {}", self.text);
         let message = self.json["error"]
@@ -144,16 +145,16 @@ impl Reply {
 }
 
 /// A running `serve` task on 127.0.0.1 with its shutdown trigger.
-struct TestServer {
-    base_url: String,
+pub(crate) struct TestServer {
+    pub(crate) base_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<JoinHandle<std::io::Result<()>>>,
-    client: reqwest::Client,
+    pub(crate) client: reqwest::Client,
 }
 
 impl TestServer {
     /// Starts a server and waits until `/ready` answers 200.
-    async fn start(config: ServerConfig) -> Self {
+    pub(crate) async fn start(config: ServerConfig) -> Self {
         let server = Self::spawn(config).await;
         server.wait_ready().await;
         server
@@ -198,19 +199,19 @@ impl TestServer {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
 
-    async fn get(&self, path: &str) -> Reply {
+    pub(crate) async fn get(&self, path: &str) -> Reply {
         Reply::read(self.client.get(self.url(path)).send().await.expect("GET")).await
     }
 
-    async fn post_json(&self, path: &str, body: &Value) -> Reply {
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> Reply {
         post_json(&self.client, &self.url(path), body).await
     }
 
-    async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    pub(crate) async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
         let response = self
             .client
             .post(self.url(path))
@@ -235,7 +236,7 @@ impl TestServer {
 
     /// Translates `SENTENCE` (greedy, short) and checks the result against the library: the
     /// server still serves.
-    async fn assert_still_serves(&self) {
+    pub(crate) async fn assert_still_serves(&self) {
         static EXPECTED: tokio::sync::OnceCell<ArticleTranslation> =
             tokio::sync::OnceCell::const_new();
         let expected = EXPECTED
@@ -263,7 +264,7 @@ impl TestServer {
     }
 
     /// Triggers shutdown and waits (bounded) for `serve` to return.
-    async fn shutdown(mut self) -> std::io::Result<()> {
+    pub(crate) async fn shutdown(mut self) -> std::io::Result<()> {
         self.signal_shutdown();
         let handle = self.handle.take().expect("serve task");
         tokio::time::timeout(Duration::from_secs(30), handle)

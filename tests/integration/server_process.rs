@@ -37,6 +37,7 @@ fn serve_binary_translates_and_exits_cleanly_on_sigterm() {
             "--port",
             "0",
             "--no-analysis",
+            "--no-jobs",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

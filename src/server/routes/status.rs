@@ -77,12 +77,17 @@ pub async fn models(State(state): State<AppState>) -> Json<Vec<ModelEntry>> {
 #[openapi(
     info(
         title = "dragoman",
-        description = "French news to English: translation API, LibreTranslate-compatible endpoints."
+        description = "French news to English: translation API, batch jobs, LibreTranslate-compatible endpoints."
     ),
     paths(
         crate::server::routes::translate::translate,
         crate::server::routes::analyze::analyze,
         crate::server::routes::analyze::summarize,
+        crate::server::routes::jobs::create_job,
+        crate::server::routes::jobs::list_jobs,
+        crate::server::routes::jobs::get_job,
+        crate::server::routes::jobs::job_results,
+        crate::server::routes::jobs::cancel_job,
         crate::server::routes::libre::translate,
         crate::server::routes::libre::languages,
         crate::server::routes::libre::detect,
