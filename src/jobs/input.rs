@@ -110,9 +110,9 @@ pub fn parse_item(line: u64, text: &str, max_chars: usize) -> NewItem {
         Some(_) => None,
     };
     match problem {
-        Some(message) => rejected(
-            fields.output_line("error", Value::String(format!("line {line}: {message}"))),
-        ),
+        Some(message) => {
+            rejected(fields.output_line("error", Value::String(format!("line {line}: {message}"))))
+        }
         None => NewItem::Queued {
             line,
             input: text.to_string(),
@@ -288,7 +288,10 @@ mod tests {
                 .expect("parses");
         assert_eq!(items[0].0, "{\"z\":1,\"id\":2,\"text\":\"t\"}");
         assert_eq!(items[1].0, "\"x\"");
-        assert!(matches!(parse_item(2, &items[1].0, 10), NewItem::Rejected { .. }));
+        assert!(matches!(
+            parse_item(2, &items[1].0, 10),
+            NewItem::Rejected { .. }
+        ));
     }
 
     #[test]

@@ -20,8 +20,7 @@ use super::state::{AppState, Engine, Jobs};
 use super::types::JobOptions;
 use crate::jobs::input::line_error;
 use crate::jobs::{
-    ClaimedItem, ItemFields, ItemOutcome, ItemState, Job, JobError, JobService, JobStore,
-    TaskKind,
+    ClaimedItem, ItemFields, ItemOutcome, ItemState, Job, JobError, JobService, JobStore, TaskKind,
 };
 use crate::models::GenerationOptions;
 use crate::pipeline::analyze::{AnalysisInput, AnalyzeOptions, DEFAULT_SUMMARY_SENTENCES};
@@ -49,7 +48,10 @@ pub async fn run_worker(state: AppState) {
     let Ok(jobs) = state.jobs() else { return };
     match resume(jobs).await {
         Ok(0) => {}
-        Ok(requeued) => tracing::info!(requeued, "jobs: items left running by an earlier process are queued again"),
+        Ok(requeued) => tracing::info!(
+            requeued,
+            "jobs: items left running by an earlier process are queued again"
+        ),
         Err(e) => tracing::error!(error = %e, "jobs: cannot resume unfinished jobs"),
     }
     let worker = worker_name();
@@ -150,8 +152,8 @@ async fn run_items(
     job: &Job,
     claimed: Vec<ClaimedItem>,
 ) -> Result<Vec<ItemOutcome>, String> {
-    let kind = task_kind(&job.spec.task)
-        .ok_or_else(|| format!("unknown task {:?}", job.spec.task))?;
+    let kind =
+        task_kind(&job.spec.task).ok_or_else(|| format!("unknown task {:?}", job.spec.task))?;
     let options: JobOptions = serde_json::from_value(job.spec.options.clone())
         .map_err(|e| format!("the stored job options are invalid: {e}"))?;
     let mut outcomes = Vec::with_capacity(claimed.len());
@@ -299,7 +301,9 @@ async fn analyze(
     };
     let full = kind == TaskKind::Analyze;
     let analyze_options = AnalyzeOptions {
-        summary_sentences: options.summary_sentences.unwrap_or(DEFAULT_SUMMARY_SENTENCES),
+        summary_sentences: options
+            .summary_sentences
+            .unwrap_or(DEFAULT_SUMMARY_SENTENCES),
         summary_mode: options.summary_mode,
         tags: full,
         entities: full,
@@ -348,7 +352,9 @@ async fn analyze(
                 continue;
             }
             (Language::Fr, None) => {
-                results.push(Err("internal error: a French text was not translated".into()));
+                results.push(Err(
+                    "internal error: a French text was not translated".into()
+                ));
                 continue;
             }
         };

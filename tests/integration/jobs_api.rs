@@ -118,7 +118,8 @@ async fn wait_for(
 }
 
 fn finished(status: &Value) -> u64 {
-    status["counts"]["done"].as_u64().unwrap_or(0) + status["counts"]["failed"].as_u64().unwrap_or(0)
+    status["counts"]["done"].as_u64().unwrap_or(0)
+        + status["counts"]["failed"].as_u64().unwrap_or(0)
 }
 
 /// The results as raw lines.
@@ -164,7 +165,10 @@ fn a_jsonl_job_runs_to_done_with_the_library_translations_in_input_order() {
             format!("/v1/jobs/{id}/results")
         );
         assert_eq!(
-            created.headers.get("location").and_then(|v| v.to_str().ok()),
+            created
+                .headers
+                .get("location")
+                .and_then(|v| v.to_str().ok()),
             Some(format!("/v1/jobs/{id}").as_str())
         );
 
@@ -184,7 +188,9 @@ fn a_jsonl_job_runs_to_done_with_the_library_translations_in_input_order() {
         assert_eq!(lines.len(), 12);
         for (i, line) in lines.iter().enumerate() {
             // Fields keep their input order: id first, the result last.
-            let prefix = format!("{{\"id\":{i},\"source\":\"feed-{i}\",\"meta\":{{\"n\":{i}}},\"translation\":");
+            let prefix = format!(
+                "{{\"id\":{i},\"source\":\"feed-{i}\",\"meta\":{{\"n\":{i}}},\"translation\":"
+            );
             assert!(line.starts_with(&prefix), "{line}");
             let value: Value = serde_json::from_str(line).expect("JSON line");
             assert_eq!(
@@ -261,7 +267,10 @@ fn a_cancelled_job_runs_no_more_items_and_keeps_its_results() {
         let created = submit_jsonl(client, &base, "task=translate", jsonl(400)).await;
         assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.text);
         let id = created.json["id"].as_i64().expect("an id");
-        wait_for(client, &base, id, Duration::from_secs(60), |s| finished(s) >= 4).await;
+        wait_for(client, &base, id, Duration::from_secs(60), |s| {
+            finished(s) >= 4
+        })
+        .await;
 
         let cancelled = Reply::read(
             client
@@ -282,7 +291,10 @@ fn a_cancelled_job_runs_no_more_items_and_keeps_its_results() {
         assert_eq!(later["state"], "cancelled");
         assert_eq!(finished(&settled), finished(&later), "{later}");
         assert_eq!(later["counts"]["running"], 0, "{later}");
-        assert!(later["counts"]["queued"].as_u64().unwrap_or(0) > 100, "{later}");
+        assert!(
+            later["counts"]["queued"].as_u64().unwrap_or(0) > 100,
+            "{later}"
+        );
         assert!(later.get("eta_seconds").is_none(), "{later}");
 
         // Finished results stay readable, in input order.
@@ -291,7 +303,11 @@ fn a_cancelled_job_runs_no_more_items_and_keeps_its_results() {
         assert_eq!(lines.len() as u64, finished(&later));
         let ids: Vec<u64> = lines
             .iter()
-            .map(|l| serde_json::from_str::<Value>(l).expect("JSON")["id"].as_u64().expect("id"))
+            .map(|l| {
+                serde_json::from_str::<Value>(l).expect("JSON")["id"]
+                    .as_u64()
+                    .expect("id")
+            })
             .collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
 
@@ -315,7 +331,10 @@ fn a_cancelled_job_runs_no_more_items_and_keeps_its_results() {
         // The server still serves, and runs the next job.
         let next = submit_jsonl(client, &base, "task=translate", jsonl(2)).await;
         let next = next.json["id"].as_i64().expect("an id");
-        wait_for(client, &base, next, Duration::from_secs(60), |s| s["state"] == "done").await;
+        wait_for(client, &base, next, Duration::from_secs(60), |s| {
+            s["state"] == "done"
+        })
+        .await;
         server.shutdown().await.expect("serve returns Ok");
     });
 }
@@ -339,9 +358,14 @@ fn jobs_answer_404_413_415_422_and_malformed_lines_become_error_results() {
                 .assert_error(StatusCode::NOT_FOUND, "job_not_found");
         }
         let unknown = server
-            .post_json("/v1/jobs", &json!({"task": "transmogrify", "items": [{"text": "x"}]}))
+            .post_json(
+                "/v1/jobs",
+                &json!({"task": "transmogrify", "items": [{"text": "x"}]}),
+            )
             .await;
-        assert!(unknown.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field").contains("transmogrify"));
+        assert!(unknown
+            .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+            .contains("transmogrify"));
         submit_jsonl(client, &base, "task=bogus", jsonl(1))
             .await
             .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
@@ -362,7 +386,10 @@ fn jobs_answer_404_413_415_422_and_malformed_lines_become_error_results() {
             .await
             .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
         server
-            .post_json("/v1/jobs", &json!({"task": "translate", "items": [{"text": "x"}], "options": {"beams": 0}}))
+            .post_json(
+                "/v1/jobs",
+                &json!({"task": "translate", "items": [{"text": "x"}], "options": {"beams": 0}}),
+            )
             .await
             .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
         server
@@ -370,7 +397,11 @@ fn jobs_answer_404_413_415_422_and_malformed_lines_become_error_results() {
             .await
             .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
         server
-            .post_raw("/v1/jobs?task=translate", "text/plain", jsonl(1).into_bytes())
+            .post_raw(
+                "/v1/jobs?task=translate",
+                "text/plain",
+                jsonl(1).into_bytes(),
+            )
             .await
             .assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
         // Analysis tasks need the analysis models, which this server has not loaded.
@@ -405,21 +436,46 @@ fn jobs_answer_404_413_415_422_and_malformed_lines_become_error_results() {
         let errors = status["errors"].as_array().expect("errors");
         assert_eq!(errors.len(), 3, "{status}");
         assert_eq!(errors[0]["index"], 1);
-        assert!(errors[0]["error"].as_str().is_some_and(|e| e.starts_with("line 2")), "{status}");
+        assert!(
+            errors[0]["error"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("line 2")),
+            "{status}"
+        );
         assert_eq!(errors[1]["id"], "x");
         let (_, lines) = results(client, &base, id).await;
         assert_eq!(lines.len(), 5);
-        let values: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).expect("JSON")).collect();
-        assert_eq!(values[0]["translation"].as_str(), Some(library(&article(0), GenerationOptions::default()).as_str()));
-        assert!(lines[1].starts_with("{\"line\":2,\"error\":"), "{}", lines[1]);
-        assert!(lines[2].starts_with("{\"id\":\"x\",\"error\":"), "{}", lines[2]);
+        let values: Vec<Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect();
+        assert_eq!(
+            values[0]["translation"].as_str(),
+            Some(library(&article(0), GenerationOptions::default()).as_str())
+        );
+        assert!(
+            lines[1].starts_with("{\"line\":2,\"error\":"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].starts_with("{\"id\":\"x\",\"error\":"),
+            "{}",
+            lines[2]
+        );
         assert!(values[3]["error"].is_string());
         assert_eq!(values[4]["id"], 1);
-        assert_eq!(values[4]["translation"].as_str(), Some(library(&article(1), GenerationOptions::default()).as_str()));
+        assert_eq!(
+            values[4]["translation"].as_str(),
+            Some(library(&article(1), GenerationOptions::default()).as_str())
+        );
 
         // JSON items that are not objects are error results too.
         let created = server
-            .post_json("/v1/jobs", &json!({"task": "translate", "items": ["text", {"id": 1, "text": SENTENCE}]}))
+            .post_json(
+                "/v1/jobs",
+                &json!({"task": "translate", "items": ["text", {"id": 1, "text": SENTENCE}]}),
+            )
             .await;
         assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.text);
         assert_eq!(created.json["rejected"], 1);
@@ -477,13 +533,19 @@ fn interactive_translations_stay_fast_while_a_500_item_job_runs() {
         );
         // Idle latency, for the record.
         let started = Instant::now();
-        assert_eq!(server.post_json("/v1/translate", &request).await.status, StatusCode::OK);
+        assert_eq!(
+            server.post_json("/v1/translate", &request).await.status,
+            StatusCode::OK
+        );
         let idle = started.elapsed();
 
         let created = submit_jsonl(client, &base, "task=translate", jsonl(500)).await;
         assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.text);
         let id = created.json["id"].as_i64().expect("an id");
-        wait_for(client, &base, id, Duration::from_secs(60), |s| finished(s) >= 4).await;
+        wait_for(client, &base, id, Duration::from_secs(60), |s| {
+            finished(s) >= 4
+        })
+        .await;
 
         let mut slowest = Duration::ZERO;
         for _ in 0..5 {
@@ -491,10 +553,16 @@ fn interactive_translations_stay_fast_while_a_500_item_job_runs() {
             let reply = server.post_json("/v1/translate", &request).await;
             slowest = slowest.max(started.elapsed());
             assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-            assert_eq!(reply.json["translations"][0]["text"].as_str(), Some(expected.as_str()));
+            assert_eq!(
+                reply.json["translations"][0]["text"].as_str(),
+                Some(expected.as_str())
+            );
         }
         let status = server.get(&format!("/v1/jobs/{id}")).await.json;
-        assert_eq!(status["state"], "running", "the job was still running: {status}");
+        assert_eq!(
+            status["state"], "running",
+            "the job was still running: {status}"
+        );
         assert!(
             slowest < Duration::from_secs(2),
             "a translation took {slowest:?} while the job ran (idle: {idle:?})"
@@ -578,7 +646,10 @@ fn serve_binary_finishes_a_job_after_kill_9_with_every_item_once() {
         let created = submit_jsonl(&client, &base, "task=translate", jsonl(ITEMS)).await;
         assert_eq!(created.status, StatusCode::ACCEPTED, "{}", created.text);
         id.set(created.json["id"].as_i64().expect("an id"));
-        wait_for(&client, &base, id.get(), Duration::from_secs(60), |s| finished(s) >= 8).await;
+        wait_for(&client, &base, id.get(), Duration::from_secs(60), |s| {
+            finished(s) >= 8
+        })
+        .await;
     });
     first.0.kill().expect("SIGKILL");
     let _ = first.0.wait();

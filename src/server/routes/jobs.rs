@@ -20,11 +20,11 @@ use axum::Json;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::jobs::store::hex;
 use crate::jobs::input::parse_items;
+use crate::jobs::store::hex;
 use crate::jobs::{
-    parse_item, JobId, JobRecord, JobService, JobSpec, JobState, JobStore, NewItem,
-    SqliteStore, TaskKind,
+    parse_item, JobId, JobRecord, JobService, JobSpec, JobState, JobStore, NewItem, SqliteStore,
+    TaskKind,
 };
 use crate::pipeline::analyze::MAX_SUMMARY_SENTENCES;
 use crate::server::error::{ApiError, ErrorBody};
@@ -261,8 +261,8 @@ pub async fn create_job(
         .map_err(|_| too_large(format!("more than {limit}")))?;
     let max_chars = state.config().limits.max_chars;
     let (task, options, items) = if jsonl {
-        let Query(query) =
-            query.map_err(|e| ApiError::Unprocessable(format!("query string: {}", e.body_text())))?;
+        let Query(query) = query
+            .map_err(|e| ApiError::Unprocessable(format!("query string: {}", e.body_text())))?;
         let task = query.task.clone().ok_or_else(|| {
             ApiError::Unprocessable(
                 "say which task in the query string: ?task=translate, summarize or analyze".into(),
@@ -270,10 +270,11 @@ pub async fn create_job(
         })?;
         (task, query.options(), parse_items(&body, max_chars))
     } else {
-        let request: JobRequest = serde_json::from_slice(&body).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => ApiError::Unprocessable(e.to_string()),
-            _ => ApiError::BadRequest(format!("malformed JSON body: {e}")),
-        })?;
+        let request: JobRequest =
+            serde_json::from_slice(&body).map_err(|e| match e.classify() {
+                serde_json::error::Category::Data => ApiError::Unprocessable(e.to_string()),
+                _ => ApiError::BadRequest(format!("malformed JSON body: {e}")),
+            })?;
         let items: Vec<NewItem> = request
             .items
             .iter()
@@ -402,53 +403,49 @@ pub async fn job_results(
     let store = jobs.store.clone();
     let job = record.job.id;
     // (next position, finished?) → one chunk of lines at a time.
-    let lines = futures::stream::unfold(
-        (query.from, false),
-        move |(next, finished)| {
-            let store = store.clone();
-            async move {
-                if finished {
-                    return None;
+    let lines = futures::stream::unfold((query.from, false), move |(next, finished)| {
+        let store = store.clone();
+        async move {
+            if finished {
+                return None;
+            }
+            let chunk: Result<(Vec<String>, u64), ApiError> = if prefix_only {
+                store
+                    .finished_prefix(job, next, CHUNK)
+                    .await
+                    .map(|lines| {
+                        let after = next + lines.len() as u64;
+                        (lines, after)
+                    })
+                    .map_err(ApiError::from)
+            } else {
+                store
+                    .finished_items(job, next, CHUNK)
+                    .await
+                    .map(|items| {
+                        let after = items.last().map_or(next, |r| r.seq + 1);
+                        (items.into_iter().map(|r| r.line).collect(), after)
+                    })
+                    .map_err(ApiError::from)
+            };
+            match chunk {
+                Ok((lines, _)) if lines.is_empty() => None,
+                Ok((lines, after)) => {
+                    let last = lines.len() < CHUNK;
+                    let mut buffer = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+                    for line in lines {
+                        buffer.push_str(&line);
+                        buffer.push('\n');
+                    }
+                    Some((Ok::<_, std::io::Error>(Bytes::from(buffer)), (after, last)))
                 }
-                let chunk: Result<(Vec<String>, u64), ApiError> = if prefix_only {
-                    store
-                        .finished_prefix(job, next, CHUNK)
-                        .await
-                        .map(|lines| {
-                            let after = next + lines.len() as u64;
-                            (lines, after)
-                        })
-                        .map_err(ApiError::from)
-                } else {
-                    store
-                        .finished_items(job, next, CHUNK)
-                        .await
-                        .map(|items| {
-                            let after = items.last().map_or(next, |r| r.seq + 1);
-                            (items.into_iter().map(|r| r.line).collect(), after)
-                        })
-                        .map_err(ApiError::from)
-                };
-                match chunk {
-                    Ok((lines, _)) if lines.is_empty() => None,
-                    Ok((lines, after)) => {
-                        let last = lines.len() < CHUNK;
-                        let mut buffer =
-                            String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-                        for line in lines {
-                            buffer.push_str(&line);
-                            buffer.push('\n');
-                        }
-                        Some((Ok::<_, std::io::Error>(Bytes::from(buffer)), (after, last)))
-                    }
-                    Err(e) => {
-                        tracing::error!(job, error = %e, "jobs: reading results failed");
-                        Some((Err(std::io::Error::other(e.to_string())), (next, true)))
-                    }
+                Err(e) => {
+                    tracing::error!(job, error = %e, "jobs: reading results failed");
+                    Some((Err(std::io::Error::other(e.to_string())), (next, true)))
                 }
             }
-        },
-    );
+        }
+    });
     let mut response = Response::new(Body::from_stream(lines));
     let headers = response.headers_mut();
     headers.insert(
