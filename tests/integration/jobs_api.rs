@@ -558,6 +558,7 @@ fn interactive_translations_stay_fast_while_a_500_item_job_runs() {
                 Some(expected.as_str())
             );
         }
+        eprintln!("/v1/translate: idle {idle:?}, slowest of 5 while the job ran {slowest:?}");
         let status = server.get(&format!("/v1/jobs/{id}")).await.json;
         assert_eq!(
             status["state"], "running",
