@@ -6,6 +6,7 @@ mod batch;
 mod cli;
 mod common;
 mod embeddings;
+mod jobs_postgres;
 mod loading;
 mod ner;
 mod parity;
