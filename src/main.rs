@@ -622,8 +622,7 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
             // A shared queue: other processes may be running this job (and others); items a dead
             // one held come back when their leases run out.
             _ => {
-                open_shared_job(&store, &spec, || input.items(args.max_chars), args.restart)
-                    .await?
+                open_shared_job(&store, &spec, || input.items(args.max_chars), args.restart).await?
             }
         };
         let counts = store.counts(opened.job.id).await?;

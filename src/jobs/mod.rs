@@ -30,13 +30,14 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub use input::{InputFile, ItemFields, NewItem};
-pub use output::OutputFile;
-pub use runner::{open_job, open_shared_job, run_job, OpenedJob, RunSummary, RunnerConfig};
 pub use open::{open_store, AnyStore, StoreLocation};
+pub use output::OutputFile;
 pub use postgres::PostgresStore;
+pub use runner::{open_job, open_shared_job, run_job, OpenedJob, RunSummary, RunnerConfig};
 pub use sqlite::{SqliteAccess, SqliteStore};
 pub use store::{
-    is_duplicate_job, ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobSpec, JobStore, OutputMark,
+    is_duplicate_job, ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobSpec,
+    JobStore, OutputMark,
 };
 pub use task::{AnalyzeTask, Task, TaskKind, TranslateTask};
 

@@ -75,7 +75,9 @@ impl AnyStore {
     /// Opens the store at `location` (a SQLite file with `access`).
     pub async fn open(location: &StoreLocation, access: SqliteAccess) -> Result<Self, JobError> {
         Ok(match location {
-            StoreLocation::Sqlite(path) => Self::Sqlite(SqliteStore::open(path, access).await?, access),
+            StoreLocation::Sqlite(path) => {
+                Self::Sqlite(SqliteStore::open(path, access).await?, access)
+            }
             StoreLocation::Postgres(url) => Self::Postgres(PostgresStore::connect(url).await?),
         })
     }

@@ -312,7 +312,12 @@ impl JobStore for PostgresStore {
         .bind(job)
         .bind(worker)
         .bind(seqs_param(outcomes.iter().map(|o| o.seq)))
-        .bind(outcomes.iter().map(|o| o.state.as_str()).collect::<Vec<_>>())
+        .bind(
+            outcomes
+                .iter()
+                .map(|o| o.state.as_str())
+                .collect::<Vec<_>>(),
+        )
         .bind(outcomes.iter().map(|o| o.line.as_str()).collect::<Vec<_>>())
         .execute(&self.pool)
         .await?
@@ -321,12 +326,11 @@ impl JobStore for PostgresStore {
     }
 
     async fn counts(&self, job: JobId) -> Result<JobCounts, JobError> {
-        let rows = sqlx::query(
-            "SELECT state, COUNT(*) AS n FROM items WHERE job_id = $1 GROUP BY state",
-        )
-        .bind(job)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT state, COUNT(*) AS n FROM items WHERE job_id = $1 GROUP BY state")
+                .bind(job)
+                .fetch_all(&self.pool)
+                .await?;
         let mut counts = JobCounts::default();
         for row in rows {
             let state: String = row.try_get("state")?;
@@ -385,11 +389,12 @@ impl JobStore for PostgresStore {
         // Read the mark under a row lock and move it in the same transaction: concurrent
         // writers queue on the row, and the one that finds the mark moved is told so.
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("SELECT output_next, output_offset FROM jobs WHERE id = $1 FOR UPDATE")
-            .bind(job)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| JobError::Inconsistent(format!("job {job} is gone")))?;
+        let row =
+            sqlx::query("SELECT output_next, output_offset FROM jobs WHERE id = $1 FOR UPDATE")
+                .bind(job)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| JobError::Inconsistent(format!("job {job} is gone")))?;
         let now = OutputMark {
             next: row.try_get::<i64, _>("output_next")? as u64,
             offset: row.try_get::<i64, _>("output_offset")? as u64,

@@ -235,10 +235,8 @@ pub async fn run_job<S: JobStore>(
         // Renew the batch's leases every third of a lease while the model works on it.
         let seqs: Vec<u64> = claimed.iter().map(|item| item.seq).collect();
         let renew_every = (config.lease / 3).max(Duration::from_millis(10));
-        let mut renewals = tokio::time::interval_at(
-            tokio::time::Instant::now() + renew_every,
-            renew_every,
-        );
+        let mut renewals =
+            tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
         let results = loop {
             tokio::select! {
                 joined = &mut running => break joined.map_err(|e| JobError::Worker(e.to_string()))?,

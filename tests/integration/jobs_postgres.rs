@@ -20,8 +20,7 @@ use sqlx::{Connection, PgConnection};
 
 use dragoman::jobs::{
     open_shared_job, run_job, ItemOutcome, ItemState, JobSpec, JobStore, NewItem, OpenedJob,
-    OutputFile, PostgresStore, RunSummary, RunnerConfig, SqliteAccess, SqliteStore, Task,
-    TaskKind,
+    OutputFile, PostgresStore, RunSummary, RunnerConfig, SqliteAccess, SqliteStore, Task, TaskKind,
 };
 
 use crate::batch::{
@@ -111,11 +110,10 @@ impl Drop for TestDb {
         let _ = std::thread::spawn(move || {
             runtime().block_on(async {
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::raw_sql(&format!(
-                        "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                    ))
-                    .execute(&mut admin)
-                    .await;
+                    let _ =
+                        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut admin)
+                            .await;
                 }
             })
         })
@@ -232,12 +230,18 @@ async fn two_workers_share_a_job<S: JobStore>(a: &S, b: &S, output: &Path) {
         run_worker(a, &job_a, Arc::clone(&task), output, &config_a),
         run_worker(b, &job_b, Arc::clone(&task), output, &config_b)
     );
-    assert!(sum_a.processed > 0 && sum_b.processed > 0, "both worked: {sum_a} / {sum_b}");
+    assert!(
+        sum_a.processed > 0 && sum_b.processed > 0,
+        "both worked: {sum_a} / {sum_b}"
+    );
     assert_eq!(sum_a.processed + sum_b.processed, ITEMS as u64);
     assert_eq!((sum_a.done, sum_b.done), (ITEMS as u64, ITEMS as u64));
     let runs = task.runs();
     assert_eq!(runs.len(), ITEMS, "every item ran");
-    assert!(runs.values().all(|&n| n == 1), "an item ran twice: {runs:?}");
+    assert!(
+        runs.values().all(|&n| n == 1),
+        "an item ran twice: {runs:?}"
+    );
     let counts = a.counts(job_a.job.id).await.expect("counts");
     assert_eq!(counts.done, ITEMS as u64);
     let job = a.job(job_a.job.id).await.expect("job").expect("stored");
@@ -364,7 +368,9 @@ fn postgres_two_store_handles_share_a_job_without_doing_an_item_twice() {
     runtime().block_on(async {
         two_workers_share_a_job(&a, &b, &dir.path().join("out.jsonl")).await;
         let items = pg_items(&a).await;
-        assert!(items.iter().all(|(_, attempts, state, _)| *attempts == 1 && state == "done"));
+        assert!(items
+            .iter()
+            .all(|(_, attempts, state, _)| *attempts == 1 && state == "done"));
         let workers: std::collections::BTreeSet<_> =
             items.iter().filter_map(|(_, _, _, w)| w.clone()).collect();
         assert_eq!(
@@ -407,7 +413,11 @@ fn postgres_items_of_a_dead_worker_are_taken_over_after_the_lease() {
         for (seq, attempts, state, worker) in items {
             assert_eq!(state, "done");
             let (want_attempts, want_worker) = if seq < 4 { (2, "live") } else { (1, "probe") };
-            assert_eq!((attempts, worker.as_deref()), (want_attempts, Some(want_worker)), "item {seq}");
+            assert_eq!(
+                (attempts, worker.as_deref()),
+                (want_attempts, Some(want_worker)),
+                "item {seq}"
+            );
         }
     });
 }
@@ -450,18 +460,40 @@ fn postgres_renewed_leases_keep_items_from_other_workers() {
         assert_eq!(held.len(), 2);
         for _ in 0..3 {
             tokio::time::sleep(Duration::from_millis(400)).await;
-            assert_eq!(a.renew_lease(job.id, "a", &[0, 1], lease).await.expect("renew"), 2);
+            assert_eq!(
+                a.renew_lease(job.id, "a", &[0, 1], lease)
+                    .await
+                    .expect("renew"),
+                2
+            );
         }
         // 1.2 s after the claim, two leases later: still a's.
-        let got = b.claim(job.id, "b", 10, lease).await.expect("claim");
+        let long = Duration::from_secs(60);
+        let got = b.claim(job.id, "b", 10, long).await.expect("claim");
         assert_eq!(got.iter().map(|i| i.seq).collect::<Vec<_>>(), [2, 3]);
         // b cannot renew what it does not hold.
-        assert_eq!(b.renew_lease(job.id, "b", &[0, 1], lease).await.expect("renew"), 0);
+        assert_eq!(
+            b.renew_lease(job.id, "b", &[0, 1], lease)
+                .await
+                .expect("renew"),
+            0
+        );
         // Once a stops renewing, its items go to whoever claims after the lease.
         tokio::time::sleep(Duration::from_millis(1000)).await;
-        let taken = b.claim(job.id, "b", 10, lease).await.expect("claim");
-        assert_eq!(taken.iter().map(|i| (i.seq, i.attempts)).collect::<Vec<_>>(), [(0, 2), (1, 2)]);
-        assert_eq!(a.renew_lease(job.id, "a", &[0, 1], lease).await.expect("renew"), 0);
+        let taken = b.claim(job.id, "b", 10, long).await.expect("claim");
+        assert_eq!(
+            taken
+                .iter()
+                .map(|i| (i.seq, i.attempts))
+                .collect::<Vec<_>>(),
+            [(0, 2), (1, 2)]
+        );
+        assert_eq!(
+            a.renew_lease(job.id, "a", &[0, 1], lease)
+                .await
+                .expect("renew"),
+            0
+        );
     });
 }
 
@@ -489,10 +521,16 @@ fn postgres_migrations_are_idempotent_on_restart() {
                 .await
                 .expect("migrations table");
         assert_eq!(applied, [(1, true)]);
-        assert_eq!(again.find_job(&spec).await.expect("find"), Some(job.clone()));
+        assert_eq!(
+            again.find_job(&spec).await.expect("find"),
+            Some(job.clone())
+        );
         assert_eq!(again.counts(job.id).await.expect("counts").queued, 3);
         // A second create of the same spec loses to the first (the fingerprint is unique).
-        let duplicate = again.create_job(&spec, &items).await.expect_err("duplicate");
+        let duplicate = again
+            .create_job(&spec, &items)
+            .await
+            .expect_err("duplicate");
         assert!(dragoman::jobs::is_duplicate_job(&duplicate), "{duplicate}");
         again.close().await;
     });
@@ -511,7 +549,12 @@ fn postgres_unreachable_server_is_an_error_naming_it_without_the_password() {
 }
 
 /// `batch --task translate` arguments on the tiny fixture model.
-fn batch_args<'a>(model: &'a str, input: &'a Path, out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+fn batch_args<'a>(
+    model: &'a str,
+    input: &'a Path,
+    out: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec!["batch", "--task", "translate", "--model", model];
     args.extend_from_slice(extra);
     args.push(path(input));
@@ -535,7 +578,12 @@ fn postgres_batch_writes_what_sqlite_writes_and_resumes() {
     let sqlite_out = dir.path().join("sqlite.jsonl");
     let pg_out = dir.path().join("pg.jsonl");
 
-    let sqlite = run(&batch_args(&model, &input, &sqlite_out, &["--batch-size", "3"]));
+    let sqlite = run(&batch_args(
+        &model,
+        &input,
+        &sqlite_out,
+        &["--batch-size", "3"],
+    ));
     assert_eq!(sqlite.status.code(), Some(2), "{}", stderr(&sqlite));
     let pg_args = batch_args(
         &model,
