@@ -5,8 +5,8 @@
 //! complete items taken over; migrations run again harmlessly.
 //!
 //! The PostgreSQL tests need a server: `DRAGOMAN_TEST_DATABASE_URL` names it (`.ci/run` starts
-//! one with `scripts/pg_test_server.sh`). Unset, they print a notice and pass without running;
-//! set but unreachable, they fail. Each test works in a database of its own, created on that
+//! one with `scripts/pg_test_server.sh`). Unset, they print a notice and pass without running
+//! (unless `CI` is set); set but unreachable, they fail. Each test works in a database of its own, created on that
 //! server and dropped at the end.
 
 use std::collections::HashMap;
@@ -68,6 +68,10 @@ impl TestDb {
     /// notice) when the variable is unset. Panics when it is set but the server cannot be used.
     fn create(test: &str) -> Option<Self> {
         let Ok(admin_url) = std::env::var(URL_VAR) else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but {URL_VAR} is not: .ci/run starts a PostgreSQL server for these tests"
+            );
             eprintln!(
                 "skipping {test}: {URL_VAR} is not set (start a server with `eval \"$(scripts/pg_test_server.sh start)\"`)"
             );
