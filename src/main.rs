@@ -59,8 +59,8 @@ struct BatchArgs {
     state: Option<PathBuf>,
     /// Keep the job in this database instead of a state file: `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`
     /// (a queue several `dragoman batch` processes share: run the same command in each), or a
-    /// SQLite path.
-    #[arg(long, env = "DRAGOMAN_DATABASE_URL", conflicts_with = "state")]
+    /// SQLite path. Default: `DRAGOMAN_DATABASE_URL`, unless --state is given.
+    #[arg(long, conflicts_with = "state")]
     database_url: Option<String>,
     /// Seconds a claimed batch stays reserved for this process (renewed while it runs); other
     /// processes on a shared database take a dead one's items over after this long.
@@ -582,7 +582,13 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
     let input = InputFile::read(&args.input)?;
     let output_path = std::path::absolute(&args.output)
         .with_context(|| format!("output path {}", args.output.display()))?;
-    let location = match &args.database_url {
+    // The environment's database is the default; an explicit --state overrides it.
+    let database_url = args.database_url.clone().or_else(|| {
+        std::env::var("DRAGOMAN_DATABASE_URL")
+            .ok()
+            .filter(|url| args.state.is_none() && !url.is_empty())
+    });
+    let location = match &database_url {
         Some(url) => StoreLocation::parse(url),
         None => StoreLocation::Sqlite(args.state.clone().unwrap_or_else(|| {
             let mut name = args.output.clone().into_os_string();

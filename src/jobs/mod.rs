@@ -61,12 +61,12 @@ pub enum JobError {
         source: std::io::Error,
     },
     /// The job database cannot be reached (or its URL is malformed).
-    #[error("cannot connect to the job database {location}: {source}")]
+    #[error("cannot connect to the job database {location}: {cause}")]
     Connect {
         /// Where it was looked for (the URL without its password).
         location: String,
-        /// The failure.
-        source: sqlx::Error,
+        /// The failure (its message is part of this one, so it is not chained as a source).
+        cause: sqlx::Error,
     },
     /// The state database failed.
     #[error("state database: {0}")]

@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
 
 use super::input::NewItem;
 use super::migrate::Embedded;
@@ -45,12 +45,20 @@ impl PostgresStore {
     /// Connects to `url` (`postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?…]`) and brings the
     /// schema up to date.
     pub async fn connect(url: &str) -> Result<Self, JobError> {
-        let connect = |source| JobError::Connect {
+        let connect = |cause| JobError::Connect {
             location: redact_url(url),
-            source,
+            cause,
         };
         let options: PgConnectOptions = url.parse().map_err(connect)?;
         let options = options.application_name("dragoman");
+        // One connection first, so that an unreachable server or a refused login is reported as
+        // such at once (the pool would retry until its timeout and say only that).
+        PgConnection::connect_with(&options)
+            .await
+            .map_err(connect)?
+            .close()
+            .await
+            .map_err(connect)?;
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
