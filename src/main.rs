@@ -57,7 +57,17 @@ struct BatchArgs {
     /// The job's state database (default: OUTPUT with `.state.db` appended).
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Discard whatever job the state file holds and start over.
+    /// Keep the job in this database instead of a state file: `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`
+    /// (a queue several `dragoman batch` processes share: run the same command in each), or a
+    /// SQLite path. Default: `DRAGOMAN_DATABASE_URL`, unless --state is given.
+    #[arg(long, conflicts_with = "state")]
+    database_url: Option<String>,
+    /// Seconds a claimed batch stays reserved for this process (renewed while it runs); other
+    /// processes on a shared database take a dead one's items over after this long.
+    #[arg(long, default_value_t = 600)]
+    lease_secs: u64,
+    /// Discard whatever job the state file holds and start over (with --database-url: this
+    /// job only).
     #[arg(long)]
     restart: bool,
     /// Translation model: Hub id with optional revision (`owner/name@rev`) or a local directory.
@@ -550,8 +560,8 @@ impl dragoman::jobs::Task for NothingLeft {
 
 fn batch(args: BatchArgs) -> Result<ExitCode> {
     use dragoman::jobs::{
-        open_job, run_job, AnalyzeTask, InputFile, JobSpec, JobStore, OutputFile, RunnerConfig,
-        SqliteAccess, SqliteStore, Task, TaskKind, TranslateTask,
+        open_job, open_shared_job, run_job, AnalyzeTask, AnyStore, InputFile, JobSpec, JobStore,
+        OutputFile, RunnerConfig, SqliteAccess, StoreLocation, Task, TaskKind, TranslateTask,
     };
     use dragoman::pipeline::analyze::{AnalyzeOptions, SourceLanguage, SummaryMode};
     use std::sync::Arc;
@@ -591,11 +601,20 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
     let input = InputFile::read(&args.input)?;
     let output_path = std::path::absolute(&args.output)
         .with_context(|| format!("output path {}", args.output.display()))?;
-    let state = args.state.clone().unwrap_or_else(|| {
-        let mut name = args.output.clone().into_os_string();
-        name.push(".state.db");
-        PathBuf::from(name)
+    // The environment's database is the default; an explicit --state overrides it.
+    let database_url = args.database_url.clone().or_else(|| {
+        std::env::var("DRAGOMAN_DATABASE_URL")
+            .ok()
+            .filter(|url| args.state.is_none() && !url.is_empty())
     });
+    let location = match &database_url {
+        Some(url) => StoreLocation::parse(url),
+        None => StoreLocation::Sqlite(args.state.clone().unwrap_or_else(|| {
+            let mut name = args.output.clone().into_os_string();
+            name.push(".state.db");
+            PathBuf::from(name)
+        })),
+    };
     let spec = JobSpec {
         task: kind.name().to_string(),
         options,
@@ -609,17 +628,28 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     let (store, opened, counts) = runtime.block_on(async {
-        let store = SqliteStore::open(&state, SqliteAccess::Exclusive).await?;
-        let opened = open_job(
-            &store,
-            &spec,
-            || input.items(args.max_chars),
-            args.restart,
-            &state,
-        )
-        .await?;
-        // This process owns the state file: whatever a dead run left running goes back in the queue.
-        store.requeue_running(opened.job.id).await?;
+        let store = AnyStore::open(&location, SqliteAccess::Exclusive).await?;
+        let opened = match (&store, &location) {
+            (AnyStore::Sqlite(..), StoreLocation::Sqlite(state)) => {
+                let opened = open_job(
+                    &store,
+                    &spec,
+                    || input.items(args.max_chars),
+                    args.restart,
+                    state,
+                )
+                .await?;
+                // This process owns the state file: whatever a dead run left running goes back
+                // in the queue.
+                store.requeue_running(opened.job.id).await?;
+                opened
+            }
+            // A shared queue: other processes may be running this job (and others); items a dead
+            // one held come back when their leases run out.
+            _ => {
+                open_shared_job(&store, &spec, || input.items(args.max_chars), args.restart).await?
+            }
+        };
         let counts = store.counts(opened.job.id).await?;
         anyhow::Ok((store, opened, counts))
     })?;
@@ -629,14 +659,14 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
             "batch: new job, {} items ({} rejected as read); state in {}",
             counts.total(),
             counts.failed,
-            state.display()
+            location
         );
     } else {
         eprintln!(
             "batch: resuming, {} of {} items already finished; state in {}",
             counts.finished(),
             counts.total(),
-            state.display()
+            location
         );
     }
 
@@ -697,6 +727,7 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
         );
         let config = RunnerConfig {
             batch_size: args.batch_size,
+            lease: std::time::Duration::from_secs(args.lease_secs.max(1)),
             ..RunnerConfig::default()
         };
         let summary = run_job(&store, &opened, task, &mut output, &config, &mut |counts| {

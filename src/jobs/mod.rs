@@ -4,9 +4,11 @@
 //! - [`input`] reads the input file, identifies it (path, size, SHA-256) and turns its lines
 //!   into items (bad lines become error results at once).
 //! - [`store`] is the [`JobStore`] trait: jobs, items with states queued/running/done/failed,
-//!   claim-with-lease, results kept in the database. [`sqlite`] implements it on one SQLite file
-//!   (a PostgreSQL store for several servers will implement the same trait). [`JobService`] adds
-//!   what the HTTP server's jobs API needs: many jobs in one store, cancel, list, read results.
+//!   claim-with-lease, results kept in the database, and the semantics shared workers rely on.
+//!   [`sqlite`] implements it on one SQLite file, [`postgres`] on a PostgreSQL database that
+//!   several processes share; [`open`] picks one from a URL or path.
+//!   [`JobService`] adds what the HTTP server's jobs API needs: many jobs in one store, cancel,
+//!   list, read results.
 //! - [`task`] runs a batch of texts through a model pipeline (translate, summarize, analyze).
 //! - [`runner`] claims items in batches, runs them, stores the results transactionally.
 //! - [`output`] copies the finished prefix of results to OUT.jsonl, in input order, exactly once.
@@ -15,7 +17,10 @@
 //! The CLI (`dragoman batch`) wires them together; see the README's "Batch jobs".
 
 pub mod input;
+mod migrate;
+pub mod open;
 pub mod output;
+pub mod postgres;
 pub mod progress;
 pub mod runner;
 pub mod sqlite;
@@ -27,12 +32,14 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 pub use input::{parse_item, InputFile, ItemFields, NewItem};
+pub use open::{open_store, AnyStore, StoreLocation};
 pub use output::OutputFile;
-pub use runner::{open_job, run_job, OpenedJob, RunSummary, RunnerConfig};
+pub use postgres::PostgresStore;
+pub use runner::{open_job, open_shared_job, run_job, OpenedJob, RunSummary, RunnerConfig};
 pub use sqlite::{SqliteAccess, SqliteStore};
 pub use store::{
-    ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobRecord, JobService, JobSpec,
-    JobState, JobStore, OutputMark, ResultLine,
+    is_duplicate_job, ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobRecord,
+    JobService, JobSpec, JobState, JobStore, OutputMark, ResultLine,
 };
 pub use task::{AnalyzeTask, Task, TaskKind, TranslateTask};
 
@@ -54,6 +61,14 @@ pub enum JobError {
         path: PathBuf,
         /// The I/O failure.
         source: std::io::Error,
+    },
+    /// The job database cannot be reached (or its URL is malformed).
+    #[error("cannot connect to the job database {location}: {cause}")]
+    Connect {
+        /// Where it was looked for (the URL without its password).
+        location: String,
+        /// The failure (its message is part of this one, so it is not chained as a source).
+        cause: sqlx::Error,
     },
     /// The state database failed.
     #[error("state database: {0}")]

@@ -13,6 +13,13 @@
 //! uninterrupted run writes. Should the file be shorter than the mark (deleted, or lost by a
 //! filesystem), it is rebuilt from the database. Items never run twice for the output's sake:
 //! a finished item's line comes from the database, not from the model.
+//!
+//! Several workers sharing a job (PostgreSQL) share its output file too: every append holds an
+//! exclusive `flock` on the file, re-reads the mark from the database, brings the file to it
+//! (cutting a tail a dead writer left, or rebuilding), then writes, fsyncs and moves the mark
+//! before letting go. Whoever appends next starts from that mark, so the file is the same as one
+//! worker's. (The lock is advisory and per machine: workers on different machines should each
+//! write their own copy, i.e. use different output paths, or one of them rebuilds it often.)
 
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -23,6 +30,66 @@ use super::JobError;
 
 /// Lines fetched from the store at a time.
 const CHUNK: usize = 512;
+
+/// How long a writer waits between tries for the output lock.
+const LOCK_RETRY: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// An exclusive advisory lock on an open file, released on drop (or when the process dies).
+struct FileLock<'a>(&'a File);
+
+impl<'a> FileLock<'a> {
+    /// Takes the lock, waiting asynchronously (never blocking the runtime) while another open
+    /// file description holds it.
+    async fn acquire(file: &'a File, path: &Path) -> Result<Self, JobError> {
+        loop {
+            if try_lock(file).map_err(|source| JobError::Output {
+                path: path.to_path_buf(),
+                source,
+            })? {
+                return Ok(Self(file));
+            }
+            tokio::time::sleep(LOCK_RETRY).await;
+        }
+    }
+}
+
+impl Drop for FileLock<'_> {
+    fn drop(&mut self) {
+        unlock(self.0);
+    }
+}
+
+#[cfg(unix)]
+fn try_lock(file: &File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock on a descriptor this File owns; no memory is involved.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let error = std::io::Error::last_os_error();
+    match error.raw_os_error() {
+        Some(code) if code == libc::EWOULDBLOCK || code == libc::EINTR => Ok(false),
+        _ => Err(error),
+    }
+}
+
+#[cfg(unix)]
+fn unlock(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: as in try_lock.
+    unsafe {
+        libc::flock(file.as_raw_fd(), libc::LOCK_UN);
+    }
+}
+
+#[cfg(not(unix))]
+fn try_lock(_file: &File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+#[cfg(not(unix))]
+fn unlock(_file: &File) {}
 
 /// The output file of one job, positioned at its mark.
 #[derive(Debug)]
@@ -48,30 +115,49 @@ impl OutputFile {
             .truncate(false)
             .open(path)
             .map_err(io)?;
-        let length = file.metadata().map_err(io)?.len();
         let mut output = Self {
             path: path.to_path_buf(),
             file,
             job: job.id,
             mark: job.output,
         };
-        if length >= job.output.offset {
-            output.file.set_len(job.output.offset).map_err(io)?;
-            output
-                .file
-                .seek(SeekFrom::Start(job.output.offset))
+        let file = output.file.try_clone().map_err(io)?;
+        let _lock = FileLock::acquire(&file, path).await?;
+        output.sync_with_store(store).await?;
+        Ok(output)
+    }
+
+    /// With the lock held: reads the mark from the store and makes the file match it (cuts an
+    /// unrecorded tail, or rebuilds the file if it is too short), positioned at its end.
+    async fn sync_with_store<S: JobStore>(&mut self, store: &S) -> Result<(), JobError> {
+        let io = |source| JobError::Output {
+            path: self.path.clone(),
+            source,
+        };
+        self.mark = store
+            .job(self.job)
+            .await?
+            .ok_or_else(|| JobError::Inconsistent(format!("job {} is gone", self.job)))?
+            .output;
+        let length = self.file.metadata().map_err(io)?.len();
+        if length >= self.mark.offset {
+            if length > self.mark.offset {
+                self.file.set_len(self.mark.offset).map_err(io)?;
+                self.file.sync_all().map_err(io)?;
+            }
+            self.file
+                .seek(SeekFrom::Start(self.mark.offset))
                 .map_err(io)?;
         } else {
             tracing::warn!(
-                path = %path.display(),
+                path = %self.path.display(),
                 length,
-                expected = job.output.offset,
+                expected = self.mark.offset,
                 "the output is shorter than recorded; rebuilding it from the state database"
             );
-            output.rebuild(store).await?;
+            self.rebuild(store).await?;
         }
-        output.file.sync_all().map_err(io)?;
-        Ok(output)
+        Ok(())
     }
 
     /// Rewrites items `[0, mark.next)` from the store and records the resulting length.
@@ -110,10 +196,17 @@ impl OutputFile {
     }
 
     /// Appends every finished item after the mark, in order, and moves the mark. Returns how
-    /// many lines were written.
+    /// many lines were written (by this call; other workers' appends are picked up, not counted).
     pub async fn catch_up<S: JobStore>(&mut self, store: &S) -> Result<u64, JobError> {
+        let io = |source| JobError::Output {
+            path: self.path.clone(),
+            source,
+        };
+        let file = self.file.try_clone().map_err(io)?;
         let mut appended = 0;
         loop {
+            let _lock = FileLock::acquire(&file, &self.path).await?;
+            self.sync_with_store(store).await?;
             let lines = store
                 .finished_prefix(self.job, self.mark.next, CHUNK)
                 .await?;

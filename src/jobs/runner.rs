@@ -5,6 +5,12 @@
 //! database and go back to the queue on the next run (the CLI owns its state file, so it requeues
 //! them at once; shared stores wait for the lease to run out). Finished items are never claimed
 //! again.
+//!
+//! Several runners may work on one job in a shared store (PostgreSQL): each claims its own
+//! batches, renews its leases while a batch runs, and, when nothing is left to claim but other
+//! workers still hold items, waits for them to finish (or for their leases to run out, then takes
+//! the items over). Every runner therefore returns only when the whole job is finished, with the
+//! output complete.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use super::input::{line_error, ItemFields, NewItem};
 use super::output::OutputFile;
-use super::store::{ItemOutcome, ItemState, Job, JobCounts, JobSpec, JobStore};
+use super::store::{is_duplicate_job, ItemOutcome, ItemState, Job, JobCounts, JobSpec, JobStore};
 use super::task::Task;
 use super::JobError;
 
@@ -23,8 +29,10 @@ pub struct RunnerConfig {
     pub batch_size: usize,
     /// How long a claim holds an item before others may take it.
     pub lease: Duration,
-    /// This worker's name in leases.
+    /// This worker's name in leases (unique among the workers sharing a store).
     pub worker: String,
+    /// How often a runner with nothing to claim looks again while other workers hold items.
+    pub poll: Duration,
 }
 
 impl Default for RunnerConfig {
@@ -32,9 +40,26 @@ impl Default for RunnerConfig {
         Self {
             batch_size: 16,
             lease: Duration::from_secs(600),
-            worker: format!("dragoman-{}", std::process::id()),
+            worker: worker_name(),
+            poll: Duration::from_millis(500),
         }
     }
+}
+
+/// A worker name unique across machines and processes: `dragoman-HOST-PID-NONCE`.
+pub fn worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "host".to_string());
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("dragoman-{host}-{}-{nonce:08x}", std::process::id())
 }
 
 /// The job a command asked for, new or resumed.
@@ -76,6 +101,40 @@ pub async fn open_job<S: JobStore>(
     Ok(OpenedJob { job, created: true })
 }
 
+/// Finds the job of `spec` in a shared store, or creates it with `items()`; other jobs in the
+/// store are left alone. Processes starting the same job at once end up with one job (the one
+/// that loses the race to create it joins the winner's). With `restart`, the stored job of `spec`
+/// is deleted first (only safe when no other worker is running it).
+pub async fn open_shared_job<S: JobStore>(
+    store: &S,
+    spec: &JobSpec,
+    items: impl FnOnce() -> Vec<NewItem>,
+    restart: bool,
+) -> Result<OpenedJob, JobError> {
+    let existing = store.find_job(spec).await?;
+    match existing {
+        Some(job) if restart => store.delete_job(job.id).await?,
+        Some(job) => {
+            return Ok(OpenedJob {
+                job,
+                created: false,
+            })
+        }
+        None => {}
+    }
+    match store.create_job(spec, &items()).await {
+        Ok(job) => Ok(OpenedJob { job, created: true }),
+        Err(e) if is_duplicate_job(&e) => match store.find_job(spec).await? {
+            Some(job) => Ok(OpenedJob {
+                job,
+                created: false,
+            }),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 /// What a run did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
@@ -87,7 +146,7 @@ pub struct RunSummary {
     pub failed: u64,
     /// Items finished by an earlier run (not redone).
     pub skipped: u64,
-    /// Items finished by this run.
+    /// Items finished by this run (this worker's, not those of others sharing the job).
     pub processed: u64,
     /// This run's time.
     pub elapsed: Duration,
@@ -130,6 +189,7 @@ pub async fn run_job<S: JobStore>(
     let before = store.counts(job.id).await?;
     output.catch_up(store).await?;
     let field = task.kind().result_field();
+    let mut processed = 0;
     loop {
         let claimed = store
             .claim(
@@ -140,7 +200,16 @@ pub async fn run_job<S: JobStore>(
             )
             .await?;
         if claimed.is_empty() {
-            break;
+            let counts = store.counts(job.id).await?;
+            if counts.running == 0 && counts.queued == 0 {
+                break;
+            }
+            // Other workers hold the rest: write what they finish, and look again (their items
+            // become claimable if their leases run out).
+            output.catch_up(store).await?;
+            progress(&counts);
+            tokio::time::sleep(config.poll.min(config.lease).max(Duration::from_millis(10))).await;
+            continue;
         }
         let mut outcomes = Vec::with_capacity(claimed.len());
         let mut runnable = Vec::with_capacity(claimed.len());
@@ -159,12 +228,31 @@ pub async fn run_job<S: JobStore>(
             .map(|(_, f)| f.text.clone().unwrap_or_default())
             .collect();
         let worker_task = Arc::clone(&task);
-        let results = tokio::task::spawn_blocking(move || {
+        let mut running = tokio::task::spawn_blocking(move || {
             let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             worker_task.run(&texts)
-        })
-        .await
-        .map_err(|e| JobError::Worker(e.to_string()))?;
+        });
+        // Renew the batch's leases every third of a lease while the model works on it.
+        let seqs: Vec<u64> = claimed.iter().map(|item| item.seq).collect();
+        let renew_every = (config.lease / 3).max(Duration::from_millis(10));
+        let mut renewals =
+            tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+        let results = loop {
+            tokio::select! {
+                joined = &mut running => break joined.map_err(|e| JobError::Worker(e.to_string()))?,
+                _ = renewals.tick() => {
+                    let held = store.renew_lease(job.id, &config.worker, &seqs, config.lease).await?;
+                    if held < seqs.len() as u64 {
+                        tracing::warn!(
+                            job = job.id,
+                            worker = %config.worker,
+                            lost = seqs.len() as u64 - held,
+                            "leases ran out and other workers took items over; their results from here are discarded"
+                        );
+                    }
+                }
+            }
+        };
         if results.len() != runnable.len() {
             return Err(JobError::Worker(format!(
                 "{} results for {} texts",
@@ -186,10 +274,11 @@ pub async fn run_job<S: JobStore>(
                 },
             });
         }
-        store.complete(job.id, &config.worker, &outcomes).await?;
+        processed += store.complete(job.id, &config.worker, &outcomes).await?;
         output.catch_up(store).await?;
         progress(&store.counts(job.id).await?);
     }
+    output.catch_up(store).await?;
     let after = store.counts(job.id).await?;
     if after.queued == 0 && after.running == 0 && output.mark().next == job.total {
         store.finish_job(job.id).await?;
@@ -199,7 +288,7 @@ pub async fn run_job<S: JobStore>(
         done: after.done,
         failed: after.failed,
         skipped: if opened.created { 0 } else { before.finished() },
-        processed: after.finished().saturating_sub(before.finished()),
+        processed,
         elapsed: started.elapsed(),
     })
 }

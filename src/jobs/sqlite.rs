@@ -7,13 +7,10 @@
 //! is what lets a restarted run put its dead predecessor's running items straight back in the
 //! queue instead of waiting for their leases.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use futures::future::BoxFuture;
-use sqlx::error::BoxDynError;
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -21,18 +18,15 @@ use sqlx::sqlite::{
 use sqlx::Row;
 
 use super::input::NewItem;
+use super::migrate::Embedded;
 use super::store::{
     ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobRecord, JobService, JobSpec,
     JobStore, OutputMark, ResultLine,
 };
 use super::JobError;
 
-/// The schema, compiled in (what `sqlx::migrate!` would embed, without the proc-macro crates,
-/// which would build a second SQLite for the host).
-#[derive(Debug)]
-struct Embedded;
-
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+/// The schema, compiled in.
+const MIGRATIONS: Embedded = Embedded(&[
     (
         1,
         "jobs",
@@ -43,26 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "server jobs",
         include_str!("../../migrations/sqlite/0002_server_jobs.sql"),
     ),
-];
-
-impl MigrationSource<'static> for Embedded {
-    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
-        Box::pin(async {
-            Ok(MIGRATIONS
-                .iter()
-                .map(|&(version, description, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        Cow::Borrowed(sql),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
-}
+]);
 
 /// How the state file is shared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +112,7 @@ impl SqliteStore {
                 .await
                 .map_err(in_use)?;
         }
-        let migrator = Migrator::new(Embedded).await?;
+        let migrator = Migrator::new(MIGRATIONS).await?;
         migrator.run(&pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::Execute(inner) if is_busy(&inner) => {
                 JobError::StateInUse(path.to_path_buf())
@@ -194,6 +169,22 @@ impl JobStore for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(job_from_row).collect()
+    }
+
+    async fn job(&self, job: JobId) -> Result<Option<Job>, JobError> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = ?")
+            .bind(job)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn find_job(&self, spec: &JobSpec) -> Result<Option<Job>, JobError> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE fingerprint = ?")
+            .bind(spec.fingerprint())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
     }
 
     async fn create_job(&self, spec: &JobSpec, items: &[NewItem]) -> Result<Job, JobError> {
@@ -299,6 +290,33 @@ impl JobStore for SqliteStore {
             .collect::<Result<Vec<_>, JobError>>()?;
         items.sort_by_key(|item| item.seq);
         Ok(items)
+    }
+
+    async fn renew_lease(
+        &self,
+        job: JobId,
+        worker: &str,
+        seqs: &[u64],
+        lease: Duration,
+    ) -> Result<u64, JobError> {
+        let mut tx = self.pool.begin().await?;
+        let until = now_ms().saturating_add(lease.as_millis() as i64);
+        let mut held = 0;
+        for &seq in seqs {
+            held += sqlx::query(
+                "UPDATE items SET lease_until = ? WHERE job_id = ? AND seq = ? \
+                 AND state = 'running' AND lease_owner = ?",
+            )
+            .bind(until)
+            .bind(job)
+            .bind(seq as i64)
+            .bind(worker)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(held)
     }
 
     async fn requeue_running(&self, job: JobId) -> Result<u64, JobError> {

@@ -6,6 +6,27 @@
 //! that runs out puts the item back in play, so a worker that dies loses nothing; completing an
 //! item checks that the worker still holds it, so two workers never both finish one item.
 //! The output file is a copy of the finished prefix, tracked by [`OutputMark`].
+//!
+//! # Semantics every store keeps (what several workers sharing a job rely on)
+//!
+//! - **Claims are exclusive.** [`JobStore::claim`] hands an item to one worker at a time: an item
+//!   is claimable when it is `queued`, or `running` with a lease that has run out. Two workers
+//!   claiming at once get disjoint items (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so they do not
+//!   wait for each other; SQLite: one writer at a time). Every claim counts an attempt.
+//! - **A lease is ownership until someone else claims.** A worker holds its items until it
+//!   completes them or another worker claims them after the lease ran out. Its
+//!   [`JobStore::complete`] stores only the items it still holds: a late worker whose items were
+//!   taken over stores nothing for them, so no item is finished twice and a finished result never
+//!   changes. (A late completion that nobody took over yet is kept: the work is not wasted.)
+//! - **Leases are renewed** by [`JobStore::renew_lease`] while a batch runs longer than a lease.
+//! - **Lease clocks**: PostgreSQL compares leases with the database server's clock, so the
+//!   workers' clocks do not matter; SQLite uses the clock of the machine it runs on.
+//! - **Jobs are found by their spec** ([`JobSpec::fingerprint`] is unique in a store), so workers
+//!   started with the same command join the same job; two creating it at once get one job (the
+//!   loser's [`JobStore::create_job`] fails with a unique violation, see [`is_duplicate_job`]).
+//! - **The output mark only moves forward from where the caller saw it**
+//!   ([`JobStore::advance_output`] is a compare-and-set), so two output writers cannot both
+//!   record a range; [`crate::jobs::OutputFile`] also takes a file lock while appending.
 
 use std::future::Future;
 use std::time::Duration;
@@ -55,6 +76,15 @@ impl JobSpec {
             self.output_path,
             self.options
         )
+    }
+}
+
+/// True when `error` is [`JobStore::create_job`] losing a race to create the same job (the
+/// fingerprint is unique): the caller should look the job up again.
+pub fn is_duplicate_job(error: &JobError) -> bool {
+    match error {
+        JobError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
+        _ => false,
     }
 }
 
@@ -186,6 +216,15 @@ pub trait JobStore: Send + Sync {
     /// Every stored job.
     fn jobs(&self) -> impl Future<Output = Result<Vec<Job>, JobError>> + Send;
 
+    /// The job with this id, if stored.
+    fn job(&self, job: JobId) -> impl Future<Output = Result<Option<Job>, JobError>> + Send;
+
+    /// The job of `spec` (same fingerprint), if stored.
+    fn find_job(
+        &self,
+        spec: &JobSpec,
+    ) -> impl Future<Output = Result<Option<Job>, JobError>> + Send;
+
     /// Creates a job and all its items in one transaction (rejected lines are stored as failed,
     /// with their error line as the result).
     fn create_job(
@@ -207,8 +246,18 @@ pub trait JobStore: Send + Sync {
         lease: Duration,
     ) -> impl Future<Output = Result<Vec<ClaimedItem>, JobError>> + Send;
 
-    /// Puts every running item of the job back in the queue (for a sole owner restarting after
-    /// a crash). Returns how many.
+    /// Extends to `lease` from now the leases that `worker` still holds on items `seqs` of the
+    /// job (while a long batch runs). Returns how many it still holds.
+    fn renew_lease(
+        &self,
+        job: JobId,
+        worker: &str,
+        seqs: &[u64],
+        lease: Duration,
+    ) -> impl Future<Output = Result<u64, JobError>> + Send;
+
+    /// Puts every running item of the job back in the queue (only for a sole owner restarting
+    /// after a crash: with shared workers it would steal live leases). Returns how many.
     fn requeue_running(&self, job: JobId) -> impl Future<Output = Result<u64, JobError>> + Send;
 
     /// Stores outcomes in one transaction; an item no longer held by `worker` is left alone.

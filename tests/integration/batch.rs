@@ -12,7 +12,7 @@ use dragoman::jobs::{SqliteAccess, SqliteStore};
 
 use crate::common::fixture_dir;
 
-const SENTENCES: [&str; 6] = [
+pub(crate) const SENTENCES: [&str; 6] = [
     "Le président a reçu M. Dupont à l’Élysée.",
     "Ils ont parlé de l’Ukraine et de la sécurité en Europe.",
     "« Nous devons agir », a-t-il déclaré devant les journalistes.",
@@ -22,7 +22,7 @@ const SENTENCES: [&str; 6] = [
 ];
 
 /// The `dragoman` binary, with the caller's `DRAGOMAN_*` settings removed.
-fn dragoman(args: &[&str]) -> Command {
+pub(crate) fn dragoman(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dragoman"));
     command
         .args(args)
@@ -37,20 +37,20 @@ fn dragoman(args: &[&str]) -> Command {
     command
 }
 
-fn run(args: &[&str]) -> Output {
+pub(crate) fn run(args: &[&str]) -> Output {
     dragoman(args).output().expect("dragoman runs")
 }
 
-fn model() -> String {
+pub(crate) fn model() -> String {
     fixture_dir("marian-tiny-swish").display().to_string()
 }
 
-fn path(p: &Path) -> &str {
+pub(crate) fn path(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
 }
 
 /// An article of a few sentences, different for each `i`.
-fn article(i: usize) -> String {
+pub(crate) fn article(i: usize) -> String {
     let mut text = String::new();
     for k in 0..(1 + i % 3) {
         if k > 0 {
@@ -61,13 +61,13 @@ fn article(i: usize) -> String {
     text
 }
 
-fn write_lines(path: &Path, lines: &[String]) {
+pub(crate) fn write_lines(path: &Path, lines: &[String]) {
     let mut body = lines.join("\n");
     body.push('\n');
     std::fs::write(path, body).expect("write input");
 }
 
-fn read_json_lines(path: &Path) -> Vec<Value> {
+pub(crate) fn read_json_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .expect("output exists")
         .lines()
@@ -75,7 +75,7 @@ fn read_json_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -237,7 +237,7 @@ fn finished_items(state: &Path) -> Vec<(i64, i64, i64)> {
     })
 }
 
-fn line_count(path: &Path) -> usize {
+pub(crate) fn line_count(path: &Path) -> usize {
     std::fs::read(path)
         .map(|b| b.iter().filter(|&&c| c == b'\n').count())
         .unwrap_or(0)

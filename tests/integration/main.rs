@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod embeddings;
 mod jobs_api;
+mod jobs_postgres;
 mod loading;
 mod ner;
 mod parity;
