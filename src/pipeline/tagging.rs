@@ -223,9 +223,17 @@ impl TagScorer {
     /// Per tag (taxonomy order): its best sentence score with the sentence's index, and the
     /// best score among the sentences whose top tag it is.
     pub fn article_evidence(&self, sentences: &[TagInput<'_>]) -> Vec<TagEvidence> {
+        let per_sentence: Vec<Vec<f32>> = sentences
+            .iter()
+            .map(|s| self.sentence_scores(s.embedding))
+            .collect();
+        self.evidence_from(&per_sentence)
+    }
+
+    /// [`Self::article_evidence`] from sentence scores already computed.
+    fn evidence_from(&self, per_sentence: &[Vec<f32>]) -> Vec<TagEvidence> {
         let mut evidence = vec![TagEvidence::default(); self.prototypes.len()];
-        for (index, sentence) in sentences.iter().enumerate() {
-            let scores = self.sentence_scores(sentence.embedding);
+        for (index, scores) in per_sentence.iter().enumerate() {
             let top = scores
                 .iter()
                 .enumerate()
@@ -265,7 +273,7 @@ impl TagScorer {
             .iter()
             .map(|s| self.sentence_scores(s.embedding))
             .collect();
-        let evidence = self.article_evidence(sentences);
+        let evidence = self.evidence_from(&per_sentence);
         let mut hits = Vec::new();
         for (t, spec) in self.taxonomy.tags.iter().enumerate() {
             let Some((score, index)) = self.decide(&spec.id, &evidence[t]) else {
