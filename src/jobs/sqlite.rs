@@ -376,17 +376,7 @@ impl JobStore for SqliteStore {
         for row in rows {
             let state: String = row.try_get("state")?;
             let n = row.try_get::<i64, _>("n")? as u64;
-            match ItemState::parse(&state) {
-                Some(ItemState::Queued) => counts.queued = n,
-                Some(ItemState::Running) => counts.running = n,
-                Some(ItemState::Done) => counts.done = n,
-                Some(ItemState::Failed) => counts.failed = n,
-                None => {
-                    return Err(JobError::Inconsistent(format!(
-                        "unknown item state {state}"
-                    )))
-                }
-            }
+            counts.record(&state, n)?;
         }
         Ok(counts)
     }

@@ -196,6 +196,22 @@ pub struct JobCounts {
 }
 
 impl JobCounts {
+    /// Adds `n` items in the state stored as `state` (a `GROUP BY state` row).
+    pub fn record(&mut self, state: &str, n: u64) -> Result<(), JobError> {
+        match ItemState::parse(state) {
+            Some(ItemState::Queued) => self.queued = n,
+            Some(ItemState::Running) => self.running = n,
+            Some(ItemState::Done) => self.done = n,
+            Some(ItemState::Failed) => self.failed = n,
+            None => {
+                return Err(JobError::Inconsistent(format!(
+                    "unknown item state {state}"
+                )))
+            }
+        }
+        Ok(())
+    }
+
     /// All items.
     pub fn total(&self) -> u64 {
         self.queued + self.running + self.done + self.failed
