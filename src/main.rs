@@ -174,6 +174,14 @@ struct ServeArgs {
     /// it resume when the server starts. One server per file.
     #[arg(long, env = "DRAGOMAN_JOBS_DB", default_value = dragoman::server::DEFAULT_JOBS_DB)]
     jobs_db: PathBuf,
+    /// PostgreSQL database of the batch jobs (`postgres://USER:PASSWORD@HOST/DB`) instead of
+    /// --jobs-db: servers started with the same URL share one queue and each job's items.
+    #[arg(long, env = "DRAGOMAN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// How long a server's claim on job items lasts, in seconds (renewed while it works on
+    /// them); with PostgreSQL, the items of a server that died are taken over after it.
+    #[arg(long, env = "DRAGOMAN_JOB_LEASE_SECS", default_value_t = dragoman::server::DEFAULT_JOB_LEASE_SECS)]
+    job_lease_secs: u64,
     /// Run no batch jobs (`/v1/jobs` answers 501) and open no jobs database (wins over --jobs-db).
     #[arg(long, env = "DRAGOMAN_NO_JOBS")]
     no_jobs: bool,
@@ -518,7 +526,11 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
         },
         analysis: (!args.no_analysis).then(|| args.analysis.to_models()),
         jobs: (!args.no_jobs).then(|| JobSettings {
-            db: args.jobs_db.clone(),
+            db: match &args.database_url {
+                Some(url) => dragoman::jobs::StoreLocation::parse(url),
+                None => dragoman::jobs::StoreLocation::Sqlite(args.jobs_db.clone()),
+            },
+            lease: std::time::Duration::from_secs(args.job_lease_secs.max(1)),
             max_body_bytes: args.max_job_body_bytes,
             batch_size: args.job_batch_size.max(1),
             ..JobSettings::default()
@@ -730,14 +742,33 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
             lease: std::time::Duration::from_secs(args.lease_secs.max(1)),
             ..RunnerConfig::default()
         };
-        let summary = run_job(&store, &opened, task, &mut output, &config, &mut |counts| {
-            reporter.update(counts)
-        })
-        .await;
+        let mut report = |counts: &dragoman::jobs::JobCounts| reporter.update(counts);
+        let run = run_job(&store, &opened, task, &mut output, &config, &mut report);
+        // Ctrl-C stops at once, as a crash would (everything stored so far is kept and the
+        // batch in flight is redone on resume), but says how to go on.
+        let summary = tokio::select! {
+            summary = run => Some(summary),
+            _ = tokio::signal::ctrl_c() => None,
+        };
         reporter.finish();
+        let counts = store.counts(opened.job.id).await.ok();
         store.close().await;
-        anyhow::Ok(summary?)
+        match summary {
+            Some(summary) => anyhow::Ok(Some(summary?)),
+            None => {
+                let done = counts.map_or(String::new(), |c| {
+                    format!(" with {} of {} items finished", c.finished(), c.total())
+                });
+                eprintln!(
+                    "batch: interrupted{done}; run the same command again to resume (finished items are kept)"
+                );
+                Ok(None)
+            }
+        }
     })?;
+    let Some(summary) = summary else {
+        return Ok(ExitCode::from(130));
+    };
     eprintln!("batch: {summary}");
     eprintln!("batch: wrote {}", args.output.display());
     if summary.failed > 0 {

@@ -35,7 +35,9 @@ pub use input::{parse_item, InputFile, ItemFields, NewItem};
 pub use open::{open_store, AnyStore, StoreLocation};
 pub use output::OutputFile;
 pub use postgres::PostgresStore;
-pub use runner::{open_job, open_shared_job, run_job, OpenedJob, RunSummary, RunnerConfig};
+pub use runner::{
+    open_job, open_shared_job, run_job, worker_name, Lease, OpenedJob, RunSummary, RunnerConfig,
+};
 pub use sqlite::{SqliteAccess, SqliteStore};
 pub use store::{
     is_duplicate_job, ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobRecord,

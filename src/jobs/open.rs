@@ -10,7 +10,8 @@ use super::input::NewItem;
 use super::postgres::{redact_url, PostgresStore};
 use super::sqlite::{SqliteAccess, SqliteStore};
 use super::store::{
-    ClaimedItem, ItemOutcome, Job, JobCounts, JobId, JobSpec, JobStore, OutputMark,
+    ClaimedItem, ItemOutcome, Job, JobCounts, JobId, JobRecord, JobService, JobSpec, JobStore,
+    OutputMark, ResultLine,
 };
 use super::JobError;
 
@@ -90,6 +91,11 @@ impl AnyStore {
             Self::Sqlite(_, access) => *access == SqliteAccess::Shared,
             Self::Postgres(_) => true,
         }
+    }
+
+    /// True for PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
     }
 
     /// The SQLite file, if this is one.
@@ -197,6 +203,45 @@ impl JobStore for AnyStore {
 
     async fn finish_job(&self, job: JobId) -> Result<(), JobError> {
         forward!(self, s => s.finish_job(job))
+    }
+}
+
+impl JobService for AnyStore {
+    async fn job_record(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
+        forward!(self, s => s.job_record(job))
+    }
+
+    async fn recent_jobs(&self, limit: usize) -> Result<Vec<JobRecord>, JobError> {
+        forward!(self, s => s.recent_jobs(limit))
+    }
+
+    async fn runnable_jobs(&self) -> Result<Vec<Job>, JobError> {
+        forward!(self, s => s.runnable_jobs())
+    }
+
+    async fn mark_started(&self, job: JobId) -> Result<(), JobError> {
+        forward!(self, s => s.mark_started(job))
+    }
+
+    async fn cancel_job(&self, job: JobId) -> Result<bool, JobError> {
+        forward!(self, s => s.cancel_job(job))
+    }
+
+    async fn fail_job(&self, job: JobId, error: &str) -> Result<(), JobError> {
+        forward!(self, s => s.fail_job(job, error))
+    }
+
+    async fn finished_items(
+        &self,
+        job: JobId,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<ResultLine>, JobError> {
+        forward!(self, s => s.finished_items(job, from, limit))
+    }
+
+    async fn failed_items(&self, job: JobId, limit: usize) -> Result<Vec<ResultLine>, JobError> {
+        forward!(self, s => s.failed_items(job, limit))
     }
 }
 

@@ -18,16 +18,24 @@ use sqlx::{Connection, Row};
 use super::input::NewItem;
 use super::migrate::Embedded;
 use super::store::{
-    ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobSpec, JobStore, OutputMark,
+    ClaimedItem, ItemOutcome, ItemState, Job, JobCounts, JobId, JobRecord, JobService, JobSpec,
+    JobStore, OutputMark, ResultLine,
 };
 use super::JobError;
 
 /// The schema, compiled in.
-const MIGRATIONS: Embedded = Embedded(&[(
-    1,
-    "jobs",
-    include_str!("../../migrations/postgres/0001_jobs.sql"),
-)]);
+const MIGRATIONS: Embedded = Embedded(&[
+    (
+        1,
+        "jobs",
+        include_str!("../../migrations/postgres/0001_jobs.sql"),
+    ),
+    (
+        2,
+        "server jobs",
+        include_str!("../../migrations/postgres/0002_server_jobs.sql"),
+    ),
+]);
 
 /// The database server's time in Unix milliseconds (for the `*_at` columns).
 const NOW_MS: &str = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
@@ -420,6 +428,156 @@ impl JobStore for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+impl PostgresStore {
+    async fn record(&self, row: &PgRow) -> Result<JobRecord, JobError> {
+        let job = job_from_row(row)?;
+        let counts = self.counts(job.id).await?;
+        let stats = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(finished_at) AS last FROM items WHERE job_id = $1 \
+             AND attempts > 0 AND state IN ('done', 'failed')",
+        )
+        .bind(job.id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(JobRecord {
+            created_at: row.try_get("created_at")?,
+            started_at: row.try_get("started_at")?,
+            cancelled_at: row.try_get("cancelled_at")?,
+            error: row.try_get("error")?,
+            counts,
+            processed: stats.try_get::<i64, _>("n")? as u64,
+            last_finished_at: stats.try_get("last")?,
+            job,
+        })
+    }
+
+    async fn result_lines(
+        &self,
+        sql: &str,
+        job: JobId,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<ResultLine>, JobError> {
+        let rows = sqlx::query(sql)
+            .bind(job)
+            .bind(from as i64)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let seq = row.try_get::<i64, _>("seq")? as u64;
+                let line: Option<String> = row.try_get("result")?;
+                Ok(ResultLine {
+                    seq,
+                    line: line.ok_or_else(|| {
+                        JobError::Inconsistent(format!("item {seq} is finished without a result"))
+                    })?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl JobService for PostgresStore {
+    async fn job_record(&self, job: JobId) -> Result<Option<JobRecord>, JobError> {
+        let row = sqlx::query("SELECT * FROM jobs WHERE id = $1")
+            .bind(job)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(row) => Ok(Some(self.record(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn recent_jobs(&self, limit: usize) -> Result<Vec<JobRecord>, JobError> {
+        let rows = sqlx::query("SELECT * FROM jobs ORDER BY id DESC LIMIT $1")
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut records = Vec::with_capacity(rows.len());
+        for row in &rows {
+            records.push(self.record(row).await?);
+        }
+        Ok(records)
+    }
+
+    async fn runnable_jobs(&self) -> Result<Vec<Job>, JobError> {
+        let rows = sqlx::query(
+            "SELECT * FROM jobs WHERE finished_at IS NULL AND cancelled_at IS NULL \
+             AND error IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn mark_started(&self, job: JobId) -> Result<(), JobError> {
+        sqlx::query(&format!(
+            "UPDATE jobs SET started_at = {NOW_MS} WHERE id = $1 AND started_at IS NULL"
+        ))
+        .bind(job)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn cancel_job(&self, job: JobId) -> Result<bool, JobError> {
+        let exists = sqlx::query("SELECT 1 FROM jobs WHERE id = $1")
+            .bind(job)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        if exists {
+            sqlx::query(&format!(
+                "UPDATE jobs SET cancelled_at = {NOW_MS} WHERE id = $1 AND cancelled_at IS NULL \
+                 AND finished_at IS NULL AND error IS NULL"
+            ))
+            .bind(job)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(exists)
+    }
+
+    async fn fail_job(&self, job: JobId, error: &str) -> Result<(), JobError> {
+        sqlx::query("UPDATE jobs SET error = $1 WHERE id = $2 AND error IS NULL")
+            .bind(error)
+            .bind(job)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn finished_items(
+        &self,
+        job: JobId,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<ResultLine>, JobError> {
+        self.result_lines(
+            "SELECT seq, result FROM items WHERE job_id = $1 AND seq >= $2 \
+             AND state IN ('done', 'failed') ORDER BY seq LIMIT $3",
+            job,
+            from,
+            limit,
+        )
+        .await
+    }
+
+    async fn failed_items(&self, job: JobId, limit: usize) -> Result<Vec<ResultLine>, JobError> {
+        self.result_lines(
+            "SELECT seq, result FROM items WHERE job_id = $1 AND seq >= $2 AND state = 'failed' \
+             ORDER BY seq LIMIT $3",
+            job,
+            0,
+            limit,
+        )
+        .await
     }
 }
 

@@ -71,6 +71,51 @@ pub struct OpenedJob {
     pub created: bool,
 }
 
+/// The leases a worker holds on a batch of items.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    /// The job.
+    pub job: crate::jobs::JobId,
+    /// The worker holding the items.
+    pub worker: &'a str,
+    /// The items.
+    pub seqs: &'a [u64],
+    /// How long each renewal holds them.
+    pub length: Duration,
+}
+
+impl Lease<'_> {
+    /// Awaits `work`, renewing the leases every third of a lease meanwhile, so that a batch
+    /// running longer than a lease is not taken over by other workers. Items that other workers
+    /// took anyway (this one stalled past its lease) are logged; their results will be discarded
+    /// by [`JobStore::complete`].
+    pub async fn hold_while<S: JobStore, T>(
+        &self,
+        store: &S,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<T, JobError> {
+        let every = (self.length / 3).max(Duration::from_millis(10));
+        let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                done = &mut work => return Ok(done),
+                _ = renewals.tick() => {
+                    let held = store.renew_lease(self.job, self.worker, self.seqs, self.length).await?;
+                    if held < self.seqs.len() as u64 {
+                        tracing::warn!(
+                            job = self.job,
+                            worker = %self.worker,
+                            lost = self.seqs.len() as u64 - held,
+                            "leases ran out and other workers took items over; their results from here are discarded"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Finds the job of `spec` in the store or creates it with `items()`. A store holding another
 /// job is refused, unless `restart`, which deletes every stored job first (this one included).
 pub async fn open_job<S: JobStore>(
@@ -228,31 +273,21 @@ pub async fn run_job<S: JobStore>(
             .map(|(_, f)| f.text.clone().unwrap_or_default())
             .collect();
         let worker_task = Arc::clone(&task);
-        let mut running = tokio::task::spawn_blocking(move || {
+        let running = tokio::task::spawn_blocking(move || {
             let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
             worker_task.run(&texts)
         });
-        // Renew the batch's leases every third of a lease while the model works on it.
         let seqs: Vec<u64> = claimed.iter().map(|item| item.seq).collect();
-        let renew_every = (config.lease / 3).max(Duration::from_millis(10));
-        let mut renewals =
-            tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
-        let results = loop {
-            tokio::select! {
-                joined = &mut running => break joined.map_err(|e| JobError::Worker(e.to_string()))?,
-                _ = renewals.tick() => {
-                    let held = store.renew_lease(job.id, &config.worker, &seqs, config.lease).await?;
-                    if held < seqs.len() as u64 {
-                        tracing::warn!(
-                            job = job.id,
-                            worker = %config.worker,
-                            lost = seqs.len() as u64 - held,
-                            "leases ran out and other workers took items over; their results from here are discarded"
-                        );
-                    }
-                }
-            }
+        let lease = Lease {
+            job: job.id,
+            worker: &config.worker,
+            seqs: &seqs,
+            length: config.lease,
         };
+        let results = lease
+            .hold_while(store, running)
+            .await?
+            .map_err(|e| JobError::Worker(e.to_string()))?;
         if results.len() != runnable.len() {
             return Err(JobError::Worker(format!(
                 "{} results for {} texts",

@@ -60,22 +60,28 @@ impl Default for BatchSettings {
     }
 }
 
-/// Batch jobs over HTTP (`/v1/jobs`), kept in a SQLite database.
+/// Batch jobs over HTTP (`/v1/jobs`), kept in a SQLite file (this server's alone) or a
+/// PostgreSQL database (a queue shared by several servers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobSettings {
-    /// The database holding jobs, their items and results (created if missing).
-    pub db: PathBuf,
+    /// The database holding jobs, their items and results (a SQLite file is created if
+    /// missing).
+    pub db: crate::jobs::StoreLocation,
     /// Largest `POST /v1/jobs` body in bytes (413 above); the other routes keep
     /// [`Limits::max_body_bytes`].
     pub max_body_bytes: usize,
     /// Items claimed and run through the models at once.
     pub batch_size: usize,
-    /// How long a claim holds its items (a server that dies holding them gives them back on
-    /// restart at once; the lease matters only to stores shared by several servers).
+    /// How long a claim holds its items; renewed every third of it while a batch runs. On
+    /// SQLite a server that died gives its items back at its next start; on PostgreSQL the other
+    /// servers take them over once the lease ran out.
     pub lease: Duration,
     /// Failed items listed by `GET /v1/jobs/{id}`.
     pub errors_listed: usize,
 }
+
+/// How long a server's claim on job items lasts by default (seconds).
+pub const DEFAULT_JOB_LEASE_SECS: u64 = 60;
 
 /// Where `dragoman serve` keeps jobs unless told otherwise: in the working directory.
 pub const DEFAULT_JOBS_DB: &str = "dragoman-jobs.db";
@@ -83,10 +89,10 @@ pub const DEFAULT_JOBS_DB: &str = "dragoman-jobs.db";
 impl Default for JobSettings {
     fn default() -> Self {
         Self {
-            db: PathBuf::from(DEFAULT_JOBS_DB),
+            db: crate::jobs::StoreLocation::Sqlite(PathBuf::from(DEFAULT_JOBS_DB)),
             max_body_bytes: 64 * 1024 * 1024,
             batch_size: 16,
-            lease: Duration::from_secs(600),
+            lease: Duration::from_secs(DEFAULT_JOB_LEASE_SECS),
             errors_listed: 20,
         }
     }

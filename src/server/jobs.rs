@@ -6,9 +6,14 @@
 //! blocking thread, queues their sentences one queue job per sentence (so that a batch can take
 //! as few of them as the room interactive work leaves), reassembles the articles, runs the
 //! analyzer for summarize/analyze jobs like `/v1/analyze` does, and stores the outcomes in one
-//! transaction. On start it puts back in the queue every item a previous process left running
-//! (the SQLite store belongs to this one server), so a job survives a crash or `kill -9` and
-//! every item ends up exactly once in its results.
+//! transaction, renewing its leases while the batch runs.
+//!
+//! A job survives a crash or `kill -9` with every item exactly once in its results. With a
+//! SQLite file (this server's alone) the worker puts back in the queue, at start, every item a
+//! previous process left running. With PostgreSQL several servers share the queue: a server
+//! never requeues items it finds running (they may be another server's live claims); the items
+//! of a server that died are claimed by whichever server looks once their lease ran out, and a
+//! late result of the dead one is discarded by the store.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +25,8 @@ use super::state::{AppState, Engine, Jobs};
 use super::types::JobOptions;
 use crate::jobs::input::line_error;
 use crate::jobs::{
-    ClaimedItem, ItemFields, ItemOutcome, ItemState, Job, JobError, JobService, JobStore, TaskKind,
+    ClaimedItem, ItemFields, ItemOutcome, ItemState, Job, JobError, JobService, JobStore, Lease,
+    TaskKind,
 };
 use crate::models::GenerationOptions;
 use crate::pipeline::analyze::{AnalysisInput, AnalyzeOptions, DEFAULT_SUMMARY_SENTENCES};
@@ -37,15 +43,12 @@ pub fn task_kind(name: &str) -> Option<TaskKind> {
         .find(|k| k.name() == name)
 }
 
-/// This process's name in leases.
-fn worker_name() -> String {
-    format!("dragoman-serve-{}", std::process::id())
-}
-
 /// Runs jobs until the task is aborted (at shutdown). Items in flight then stay `running` and
 /// go back to the queue at the next start.
 pub async fn run_worker(state: AppState) {
     let Ok(jobs) = state.jobs() else { return };
+    let worker = crate::jobs::worker_name();
+    tracing::info!(worker = %worker, shared = jobs.store.is_postgres(), "jobs: worker started");
     match resume(jobs).await {
         Ok(0) => {}
         Ok(requeued) => tracing::info!(
@@ -54,7 +57,6 @@ pub async fn run_worker(state: AppState) {
         ),
         Err(e) => tracing::error!(error = %e, "jobs: cannot resume unfinished jobs"),
     }
-    let worker = worker_name();
     loop {
         let Ok(engine) = state.engine() else {
             // Loading (or failed to load: jobs wait for a restart with a working model).
@@ -76,9 +78,14 @@ pub async fn run_worker(state: AppState) {
     }
 }
 
-/// Puts every item of an unfinished job that is marked running back in the queue.
+/// Puts every item of an unfinished job that is marked running back in the queue, when the
+/// store is this server's alone (SQLite); a shared store's running items are left to their
+/// leases.
 async fn resume(jobs: &Jobs) -> Result<u64, JobError> {
     let mut requeued = 0;
+    if jobs.store.is_postgres() {
+        return Ok(0);
+    }
     for job in jobs.store.runnable_jobs().await? {
         requeued += jobs.store.requeue_running(job.id).await?;
     }
@@ -103,7 +110,17 @@ async fn step(jobs: &Jobs, engine: &Arc<Engine>, worker: &str) -> Result<bool, J
         }
         store.mark_started(job.id).await?;
         let started = Instant::now();
-        match run_items(engine, &job, claimed).await {
+        let seqs: Vec<u64> = claimed.iter().map(|item| item.seq).collect();
+        let lease = Lease {
+            job: job.id,
+            worker,
+            seqs: &seqs,
+            length: jobs.settings.lease,
+        };
+        match lease
+            .hold_while(store, run_items(engine, &job, claimed))
+            .await?
+        {
             Ok(outcomes) => {
                 store.complete(job.id, worker, &outcomes).await?;
                 for outcome in &outcomes {

@@ -29,7 +29,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 
-pub use config::{BatchSettings, JobSettings, Limits, ServerConfig, DEFAULT_JOBS_DB};
+pub use config::{
+    BatchSettings, JobSettings, Limits, ServerConfig, DEFAULT_JOBS_DB, DEFAULT_JOB_LEASE_SECS,
+};
 pub use state::AppState;
 
 use crate::models::{ModelSource, TranslationModel};
@@ -157,14 +159,15 @@ fn load_engine(state: &AppState) -> Option<Workers> {
     Some(workers)
 }
 
-/// Opens the jobs database of `settings` (shared: several jobs in one file).
+/// Opens the jobs database of `settings` (a SQLite file is opened shared: several jobs in one
+/// file).
 async fn open_jobs(settings: &JobSettings) -> std::io::Result<state::Jobs> {
-    let store = crate::jobs::SqliteStore::open(&settings.db, crate::jobs::SqliteAccess::Shared)
+    let store = crate::jobs::AnyStore::open(&settings.db, crate::jobs::SqliteAccess::Shared)
         .await
         .map_err(|e| {
             std::io::Error::other(format!(
                 "cannot open the jobs database {}: {e}",
-                settings.db.display()
+                settings.db
             ))
         })?;
     Ok(state::Jobs {

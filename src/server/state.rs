@@ -37,7 +37,7 @@ pub struct Analysis {
 /// The jobs database with what the job worker needs.
 pub struct Jobs {
     /// Jobs, items and results.
-    pub store: crate::jobs::SqliteStore,
+    pub store: crate::jobs::AnyStore,
     /// The settings it was opened with.
     pub settings: super::config::JobSettings,
     /// Wakes the job worker when a job arrives.

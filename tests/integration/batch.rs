@@ -502,3 +502,67 @@ fn batch_analyze_and_summarize_english_articles_with_minilm() {
         got[1]
     );
 }
+
+#[test]
+fn batch_interrupted_with_ctrl_c_says_how_to_resume_and_resumes() {
+    const ITEMS: usize = 120;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let input = dir.path().join("in.jsonl");
+    let out = dir.path().join("out.jsonl");
+    let lines: Vec<String> = (0..ITEMS)
+        .map(|i| json!({"id": i, "text": article(i)}).to_string())
+        .collect();
+    write_lines(&input, &lines);
+    let model = model();
+    let args = [
+        "batch",
+        "--task",
+        "translate",
+        "--model",
+        &model,
+        "--batch-size",
+        "4",
+        path(&input),
+        path(&out),
+    ];
+    let child = dragoman(&args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("batch starts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while line_count(&out) < 12 {
+        assert!(Instant::now() < deadline, "no progress within 120 s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let interrupted = child.wait_with_output().expect("reaped");
+    let message = stderr(&interrupted);
+    assert!(line_count(&out) < ITEMS, "interrupted part-way: {message}");
+    assert_eq!(interrupted.status.code(), Some(130), "{message}");
+    assert!(
+        message.contains("interrupted with") && message.contains("run the same command again"),
+        "{message}"
+    );
+
+    let resumed = run(&args);
+    assert_eq!(resumed.status.code(), Some(0), "{}", stderr(&resumed));
+    assert!(
+        stderr(&resumed).contains("resuming"),
+        "{}",
+        stderr(&resumed)
+    );
+    let ids: Vec<u64> = read_json_lines(&out)
+        .iter()
+        .map(|l| l["id"].as_u64().expect("id"))
+        .collect();
+    assert_eq!(
+        ids,
+        (0..ITEMS as u64).collect::<Vec<_>>(),
+        "every input once, in order"
+    );
+}

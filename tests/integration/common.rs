@@ -102,7 +102,7 @@ pub fn http_client() -> reqwest::Client {
 /// Runs an async test body on a fresh multi-thread runtime and fails it after `limit`. The
 /// runtime is shut down with a timeout, so a stuck blocking task cannot hang the test binary
 /// even when the body panics.
-pub fn run_async<F: std::future::Future<Output = ()>>(limit: std::time::Duration, body: F) {
+pub fn run_async<T, F: std::future::Future<Output = T>>(limit: std::time::Duration, body: F) -> T {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -113,7 +113,7 @@ pub fn run_async<F: std::future::Future<Output = ()>>(limit: std::time::Duration
     }));
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match outcome {
-        Ok(Ok(())) => {}
+        Ok(Ok(value)) => value,
         Ok(Err(_)) => panic!("the test did not finish within {limit:?}"),
         Err(panic) => std::panic::resume_unwind(panic),
     }

@@ -30,7 +30,7 @@ const SENTENCES: [&str; 6] = [
 const NDJSON: &str = "application/x-ndjson";
 
 /// An article of one to three sentences, different for each `i`.
-fn article(i: usize) -> String {
+pub fn article(i: usize) -> String {
     let mut text = String::new();
     for k in 0..(1 + i % 3) {
         if k > 0 {
@@ -43,7 +43,7 @@ fn article(i: usize) -> String {
 
 /// `n` JSONL lines `{"id": i, "source": "feed-i", "text": …, "meta": {"n": i}}` (written by
 /// hand: `json!` would sort the keys).
-fn jsonl(n: usize) -> String {
+pub fn jsonl(n: usize) -> String {
     (0..n)
         .map(|i| {
             format!(
@@ -58,7 +58,7 @@ fn jsonl(n: usize) -> String {
 fn jobs_config(db: &Path) -> ServerConfig {
     ServerConfig {
         jobs: Some(JobSettings {
-            db: db.to_path_buf(),
+            db: dragoman::jobs::StoreLocation::Sqlite(db.to_path_buf()),
             batch_size: 4,
             ..JobSettings::default()
         }),
@@ -67,7 +67,7 @@ fn jobs_config(db: &Path) -> ServerConfig {
 }
 
 /// The library's translation of `text` under `generation`.
-fn library(text: &str, generation: GenerationOptions) -> String {
+pub fn library(text: &str, generation: GenerationOptions) -> String {
     let options = TranslateOptions {
         generation,
         ..TranslateOptions::default()
@@ -78,7 +78,12 @@ fn library(text: &str, generation: GenerationOptions) -> String {
         .text
 }
 
-async fn submit_jsonl(client: &reqwest::Client, base: &str, query: &str, body: String) -> Reply {
+pub async fn submit_jsonl(
+    client: &reqwest::Client,
+    base: &str,
+    query: &str,
+    body: String,
+) -> Reply {
     let response = client
         .post(format!("{base}/v1/jobs?{query}"))
         .header(CONTENT_TYPE, NDJSON)
@@ -89,12 +94,12 @@ async fn submit_jsonl(client: &reqwest::Client, base: &str, query: &str, body: S
     Reply::read(response).await
 }
 
-async fn get(client: &reqwest::Client, url: String) -> Reply {
+pub async fn get(client: &reqwest::Client, url: String) -> Reply {
     Reply::read(client.get(url).send().await.expect("GET")).await
 }
 
 /// Polls the job until `done(status)` holds; returns that status.
-async fn wait_for(
+pub async fn wait_for(
     client: &reqwest::Client,
     base: &str,
     id: i64,
@@ -117,13 +122,13 @@ async fn wait_for(
     }
 }
 
-fn finished(status: &Value) -> u64 {
+pub fn finished(status: &Value) -> u64 {
     status["counts"]["done"].as_u64().unwrap_or(0)
         + status["counts"]["failed"].as_u64().unwrap_or(0)
 }
 
 /// The results as raw lines.
-async fn results(client: &reqwest::Client, base: &str, id: i64) -> (String, Vec<String>) {
+pub async fn results(client: &reqwest::Client, base: &str, id: i64) -> (String, Vec<String>) {
     let reply = get(client, format!("{base}/v1/jobs/{id}/results")).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     assert!(
@@ -574,7 +579,7 @@ fn interactive_translations_stay_fast_while_a_500_item_job_runs() {
 }
 
 /// Kills the child on drop, so that a failing test leaves no server behind.
-struct Running(Child);
+pub struct Running(pub Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -585,8 +590,15 @@ impl Drop for Running {
     }
 }
 
-/// Starts `dragoman serve` on a free port with jobs in `db`; returns it with its base URL.
+/// Starts `dragoman serve` on a free port with jobs in the SQLite file `db`; returns it with
+/// its base URL.
 fn start_binary(db: &Path) -> (Running, String) {
+    start_server_binary(&[std::ffi::OsStr::new("--jobs-db"), db.as_os_str()])
+}
+
+/// Starts `dragoman serve` on a free port (translation only, job batches of 4) with `args`
+/// added; returns it with its base URL.
+pub fn start_server_binary(args: &[&std::ffi::OsStr]) -> (Running, String) {
     let model = fixture_dir(SWISH).display().to_string();
     let mut command = Command::new(env!("CARGO_BIN_EXE_dragoman"));
     command
@@ -599,9 +611,8 @@ fn start_binary(db: &Path) -> (Running, String) {
             "--no-analysis",
             "--job-batch-size",
             "4",
-            "--jobs-db",
         ])
-        .arg(db)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

@@ -26,6 +26,7 @@ use dragoman::jobs::{
 use crate::batch::{
     article, dragoman, line_count, model, path, read_json_lines, run, stderr, write_lines,
 };
+use crate::jobs_api;
 
 /// The variable naming the test server.
 const URL_VAR: &str = "DRAGOMAN_TEST_DATABASE_URL";
@@ -524,7 +525,7 @@ fn postgres_migrations_are_idempotent_on_restart() {
                 .fetch_all(again.pool())
                 .await
                 .expect("migrations table");
-        assert_eq!(applied, [(1, true)]);
+        assert_eq!(applied, [(1, true), (2, true)]);
         assert_eq!(
             again.find_job(&spec).await.expect("find"),
             Some(job.clone())
@@ -805,4 +806,180 @@ fn test_database_urls_swap_the_database_only() {
         "postgres://u:p@h/t1?sslmode=disable"
     );
     assert_eq!(with_database("postgres://h", "t1"), "postgres://h/t1");
+}
+
+/// Every item of job `id` in the database at `url`: (seq, state, attempts, worker).
+fn stored_items(url: &str, id: i64) -> Vec<(i64, String, i32, String)> {
+    runtime().block_on(async {
+        let mut connection = PgConnection::connect(url).await.expect("connects");
+        sqlx::query_as(
+            "SELECT seq, state, attempts, COALESCE(worker, '') FROM items WHERE job_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&mut connection)
+        .await
+        .expect("items")
+    })
+}
+
+/// Checks the results of a finished server job: every item once, in input order, with the
+/// library's translation.
+async fn assert_server_results(client: &reqwest::Client, base: &str, id: i64, items: usize) {
+    let (state, lines) = jobs_api::results(client, base, id).await;
+    assert_eq!(state, "done");
+    assert_eq!(lines.len(), items);
+    for (i, line) in lines.iter().enumerate() {
+        let value: Value = serde_json::from_str(line).expect("JSON line");
+        assert_eq!(value["id"], i, "every item once, in order");
+        assert_eq!(
+            value["translation"].as_str(),
+            Some(jobs_api::library(&jobs_api::article(i), Default::default()).as_str()),
+            "item {i}"
+        );
+    }
+}
+
+/// Starts `dragoman serve` on the database `url` with leases of `lease_secs`.
+fn start_postgres_server(url: &str, lease_secs: &str) -> (jobs_api::Running, String) {
+    jobs_api::start_server_binary(&[
+        "--database-url".as_ref(),
+        url.as_ref(),
+        "--job-lease-secs".as_ref(),
+        lease_secs.as_ref(),
+    ])
+}
+
+#[test]
+fn two_servers_on_one_postgres_share_a_job_without_doing_any_item_twice() {
+    const ITEMS: usize = 200;
+    let Some(db) = TestDb::create("two_servers") else {
+        return;
+    };
+    let (_a, base_a) = start_postgres_server(&db.url, "60");
+    let (_b, base_b) = start_postgres_server(&db.url, "60");
+    let id = crate::common::run_async(Duration::from_secs(300), async {
+        let client = crate::common::http_client();
+        let created =
+            jobs_api::submit_jsonl(&client, &base_a, "task=translate", jobs_api::jsonl(ITEMS))
+                .await;
+        assert_eq!(
+            created.status,
+            reqwest::StatusCode::ACCEPTED,
+            "{}",
+            created.text
+        );
+        let id = created.json["id"].as_i64().expect("an id");
+        // The other server sees the job and follows it to the end.
+        let status = jobs_api::wait_for(&client, &base_b, id, Duration::from_secs(240), |s| {
+            s["state"] == "done"
+        })
+        .await;
+        assert_eq!(status["counts"]["done"], ITEMS as u64, "{status}");
+        assert_server_results(&client, &base_a, id, ITEMS).await;
+        assert_server_results(&client, &base_b, id, ITEMS).await;
+        id
+    });
+    let items = stored_items(&db.url, id);
+    assert_eq!(items.len(), ITEMS);
+    let mut per_worker: HashMap<String, usize> = HashMap::new();
+    for (seq, state, attempts, worker) in &items {
+        assert_eq!(state, "done", "item {seq}");
+        assert_eq!(*attempts, 1, "item {seq} was claimed more than once");
+        *per_worker.entry(worker.clone()).or_default() += 1;
+    }
+    eprintln!("items per server: {per_worker:?}");
+    assert_eq!(
+        per_worker.len(),
+        2,
+        "both servers worked on the job: {per_worker:?}"
+    );
+}
+
+#[test]
+fn a_server_killed_mid_job_on_postgres_leaves_its_items_to_the_other_server() {
+    const ITEMS: usize = 200;
+    const BATCH: i32 = 4;
+    let Some(db) = TestDb::create("server_kill") else {
+        return;
+    };
+    let (mut doomed, base_doomed) = start_postgres_server(&db.url, "2");
+    let id = crate::common::run_async(Duration::from_secs(120), async {
+        let client = crate::common::http_client();
+        let created = jobs_api::submit_jsonl(
+            &client,
+            &base_doomed,
+            "task=translate",
+            jobs_api::jsonl(ITEMS),
+        )
+        .await;
+        assert_eq!(
+            created.status,
+            reqwest::StatusCode::ACCEPTED,
+            "{}",
+            created.text
+        );
+        let id = created.json["id"].as_i64().expect("an id");
+        jobs_api::wait_for(&client, &base_doomed, id, Duration::from_secs(60), |s| {
+            jobs_api::finished(s) >= 8
+        })
+        .await;
+        id
+    });
+    // Kill it while it holds a batch (a kill between two batches leaves nothing to take over,
+    // which proves less): look at the database until it holds running items, then kill.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let running = stored_items(&db.url, id)
+            .iter()
+            .filter(|(_, state, _, _)| state == "running")
+            .count();
+        if running > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server never held a batch");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    doomed.0.kill().expect("SIGKILL");
+    let _ = doomed.0.wait();
+    let before = stored_items(&db.url, id);
+    let dead_worker = before
+        .iter()
+        .find(|(_, state, _, _)| state == "running")
+        .map(|(_, _, _, worker)| worker.clone());
+    let finished_before = before
+        .iter()
+        .filter(|(_, state, _, _)| state == "done")
+        .count();
+    assert!(
+        finished_before < ITEMS,
+        "the job finished before the kill: {finished_before}"
+    );
+
+    let (_survivor, base) = start_postgres_server(&db.url, "2");
+    crate::common::run_async(Duration::from_secs(300), async {
+        let client = crate::common::http_client();
+        let status = jobs_api::wait_for(&client, &base, id, Duration::from_secs(240), |s| {
+            s["state"] == "done"
+        })
+        .await;
+        assert_eq!(status["counts"]["done"], ITEMS as u64, "{status}");
+        assert_server_results(&client, &base, id, ITEMS).await;
+    });
+    let after = stored_items(&db.url, id);
+    let retried: Vec<_> = after.iter().filter(|(_, _, a, _)| *a > 1).collect();
+    for (seq, state, attempts, worker) in &after {
+        assert_eq!(state, "done", "item {seq}");
+        assert!(*attempts <= 2, "item {seq} claimed {attempts} times");
+        if *attempts == 2 {
+            assert_ne!(Some(worker), dead_worker.as_ref(), "item {seq}");
+        }
+    }
+    eprintln!(
+        "{finished_before} items done before the kill; {} taken over after the lease ran out",
+        retried.len()
+    );
+    assert!(
+        !retried.is_empty() && retried.len() as i32 <= BATCH,
+        "only the batch in flight was run again: {retried:?}"
+    );
 }

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::jobs::input::parse_items;
 use crate::jobs::store::hex;
 use crate::jobs::{
-    parse_item, JobId, JobRecord, JobService, JobSpec, JobState, JobStore, NewItem, SqliteStore,
+    parse_item, AnyStore, JobId, JobRecord, JobService, JobSpec, JobState, JobStore, NewItem,
     TaskKind,
 };
 use crate::pipeline::analyze::MAX_SUMMARY_SENTENCES;
@@ -62,7 +62,7 @@ fn job_id(raw: &str) -> Result<JobId, ApiError> {
 }
 
 /// The stored job `id` or 404.
-async fn record(store: &SqliteStore, id: JobId) -> Result<JobRecord, ApiError> {
+async fn record(store: &AnyStore, id: JobId) -> Result<JobRecord, ApiError> {
     store
         .job_record(id)
         .await?
