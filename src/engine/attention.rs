@@ -4,7 +4,9 @@
 //! projects the encoder output once per input and self-attention appends one step at a time.
 
 use candle_core::{Module, Result, Tensor};
-use candle_nn::{linear, Linear, VarBuilder};
+use candle_nn::VarBuilder;
+
+use super::linear::{dense, Dense, Quantization};
 
 /// Keys and values of one attention layer, shaped `[batch, heads, time, head_dim]`.
 #[derive(Debug, Clone)]
@@ -36,10 +38,10 @@ impl KeyValue {
 /// One multi-head attention block: q/k/v/out projections with biases.
 #[derive(Debug, Clone)]
 pub struct Attention {
-    q_proj: Linear,
-    k_proj: Linear,
-    v_proj: Linear,
-    out_proj: Linear,
+    q_proj: Dense,
+    k_proj: Dense,
+    v_proj: Dense,
+    out_proj: Dense,
     heads: usize,
     head_dim: usize,
     scaling: f64,
@@ -50,13 +52,24 @@ impl Attention {
     pub fn new(d_model: usize, heads: usize, vb: VarBuilder) -> Result<Self> {
         let head_dim = d_model / heads;
         Ok(Self {
-            q_proj: linear(d_model, d_model, vb.pp("q_proj"))?,
-            k_proj: linear(d_model, d_model, vb.pp("k_proj"))?,
-            v_proj: linear(d_model, d_model, vb.pp("v_proj"))?,
-            out_proj: linear(d_model, d_model, vb.pp("out_proj"))?,
+            q_proj: dense(d_model, d_model, vb.pp("q_proj"))?,
+            k_proj: dense(d_model, d_model, vb.pp("k_proj"))?,
+            v_proj: dense(d_model, d_model, vb.pp("v_proj"))?,
+            out_proj: dense(d_model, d_model, vb.pp("out_proj"))?,
             heads,
             head_dim,
             scaling: (head_dim as f64).powf(-0.5),
+        })
+    }
+
+    /// The same block with its projections stored as `quantization` asks.
+    pub fn quantized(&self, quantization: Quantization) -> Result<Self> {
+        Ok(Self {
+            q_proj: self.q_proj.quantized(quantization)?,
+            k_proj: self.k_proj.quantized(quantization)?,
+            v_proj: self.v_proj.quantized(quantization)?,
+            out_proj: self.out_proj.quantized(quantization)?,
+            ..self.clone()
         })
     }
 

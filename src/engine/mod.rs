@@ -2,6 +2,7 @@
 //!
 //! - [`config`]: the architecture as data (Marian and BART differ only there).
 //! - [`attention`]: multi-head attention with explicit key/value tensors.
+//! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
 //! - [`seq2seq`]: encoder, decoder and per-request [`seq2seq::DecoderState`].
 //! - [`generate`]: greedy and beam search with transformers' semantics, architecture-agnostic.
 //! - [`session`]: glue that runs a batch of token sequences through encoder, decoder and search.
@@ -9,10 +10,12 @@
 pub mod attention;
 pub mod config;
 pub mod generate;
+pub mod linear;
 pub mod seq2seq;
 pub mod session;
 
 pub use config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
 pub use generate::{EarlyStopping, GenerationConfig, Hypothesis, StopReason};
+pub use linear::Quantization;
 pub use seq2seq::Seq2Seq;
 pub use session::generate_batch;

@@ -6,10 +6,11 @@
 //! immutable and can serve any number of requests at once.
 
 use candle_core::{DType, Device, Module, Result, Tensor};
-use candle_nn::{layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
+use candle_nn::{layer_norm, Embedding, LayerNorm, VarBuilder};
 
 use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
 use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
+use super::linear::{dense, Dense, Quantization};
 
 fn activate(activation: Activation, xs: &Tensor) -> Result<Tensor> {
     match activation {
@@ -123,8 +124,8 @@ fn residual(
 
 #[derive(Debug, Clone)]
 struct FeedForward {
-    fc1: Linear,
-    fc2: Linear,
+    fc1: Dense,
+    fc2: Dense,
     activation: Activation,
 }
 
@@ -136,9 +137,17 @@ impl FeedForward {
         vb: &VarBuilder,
     ) -> Result<Self> {
         Ok(Self {
-            fc1: linear(d_model, ffn_dim, vb.pp("fc1"))?,
-            fc2: linear(ffn_dim, d_model, vb.pp("fc2"))?,
+            fc1: dense(d_model, ffn_dim, vb.pp("fc1"))?,
+            fc2: dense(ffn_dim, d_model, vb.pp("fc2"))?,
             activation,
+        })
+    }
+
+    fn quantized(&self, quantization: Quantization) -> Result<Self> {
+        Ok(Self {
+            fc1: self.fc1.quantized(quantization)?,
+            fc2: self.fc2.quantized(quantization)?,
+            activation: self.activation,
         })
     }
 
@@ -269,8 +278,10 @@ pub struct Seq2Seq {
     decoder_embeddings: Embeddings,
     decoder_layers: Vec<DecoderLayer>,
     decoder_final_norm: Option<LayerNorm>,
-    lm_head: Tensor,
+    lm_head: Dense,
     final_logits_bias: Option<Tensor>,
+    vocab_size: usize,
+    quantization: Quantization,
     device: Device,
 }
 
@@ -348,8 +359,10 @@ impl Seq2Seq {
             decoder_embeddings,
             decoder_layers,
             decoder_final_norm: final_norm("model.decoder")?,
-            lm_head,
+            lm_head: Dense::new(lm_head, None),
             final_logits_bias,
+            vocab_size: cfg.vocab_size,
+            quantization: Quantization::None,
             device: vb.device().clone(),
         })
     }
@@ -448,7 +461,7 @@ impl Seq2Seq {
             xs = norm.forward(&xs)?;
         }
         state.past += new;
-        let logits = xs.broadcast_matmul(&self.lm_head.t()?)?;
+        let logits = self.lm_head.forward(&xs)?;
         match &self.final_logits_bias {
             Some(bias) => logits.broadcast_add(bias),
             None => Ok(logits),
@@ -467,6 +480,46 @@ impl Seq2Seq {
 
     /// Dimension of the vocabulary the logits span.
     pub fn vocab_size(&self) -> Result<usize> {
-        self.lm_head.dim(0)
+        Ok(self.vocab_size)
+    }
+
+    /// How the weight matrices are stored.
+    pub fn quantization(&self) -> Quantization {
+        self.quantization
+    }
+
+    /// The same model with every weight matrix (attention and feed-forward projections, output
+    /// projection) stored as `quantization` asks; embeddings, norms and biases stay f32.
+    pub fn quantized(&self, quantization: Quantization) -> Result<Self> {
+        let encoder_layers = self
+            .encoder_layers
+            .iter()
+            .map(|layer| {
+                Ok(EncoderLayer {
+                    self_attn: layer.self_attn.quantized(quantization)?,
+                    ffn: layer.ffn.quantized(quantization)?,
+                    ..layer.clone()
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let decoder_layers = self
+            .decoder_layers
+            .iter()
+            .map(|layer| {
+                Ok(DecoderLayer {
+                    self_attn: layer.self_attn.quantized(quantization)?,
+                    encoder_attn: layer.encoder_attn.quantized(quantization)?,
+                    ffn: layer.ffn.quantized(quantization)?,
+                    ..layer.clone()
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            encoder_layers,
+            decoder_layers,
+            lm_head: self.lm_head.quantized(quantization)?,
+            quantization,
+            ..self.clone()
+        })
     }
 }

@@ -19,6 +19,7 @@ pub mod tokenizer;
 pub mod translation;
 pub mod weights;
 
+pub use crate::engine::Quantization;
 pub use bpe::{BpeError, BpeTokenizer};
 pub use error::LoadError;
 pub use generation::{GenerationDefaults, GenerationOptions};

@@ -261,6 +261,7 @@ impl NerModel {
             max_positions: config.max_position_embeddings,
             vocab_size: config.vocab_size,
             load_time: started.elapsed(),
+            quantization: crate::engine::Quantization::None,
         };
         tracing::info!(source = %info.source, weights = %info.weights_file, labels = labels.len(), ms = info.load_time.as_millis() as u64, "NER model loaded");
         Ok(Self {

@@ -85,6 +85,7 @@ impl SummarizationModel {
             max_positions: cfg.max_position_embeddings,
             vocab_size: cfg.vocab_size,
             load_time: started.elapsed(),
+            quantization: crate::engine::Quantization::None,
         };
         tracing::info!(source = %info.source, weights = %info.weights_file, ms = info.load_time.as_millis() as u64, "summarization model loaded");
         Ok(Self {

@@ -10,7 +10,7 @@ use super::generation::{GenerationDefaults, GenerationOptions};
 use super::network::Network;
 use super::source::ModelSource;
 use super::tokenizer::{MarianTokenizer, TokenizerFiles};
-use crate::engine::{GenerationConfig, Seq2Seq};
+use crate::engine::{GenerationConfig, Quantization, Seq2Seq};
 
 /// What was loaded, from where: reported by the CLI and the server.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -26,6 +26,8 @@ pub struct ModelInfo {
     /// Wall time spent loading.
     #[serde(with = "duration_ms")]
     pub load_time: Duration,
+    /// How the weight matrices are stored (`none` = f32, `int8`).
+    pub quantization: Quantization,
 }
 
 mod duration_ms {
@@ -51,9 +53,32 @@ pub struct TranslationModel {
 impl TranslationModel {
     /// Finds the files of `source` (downloading them from the Hub if needed) and loads them on `device`.
     pub fn load(source: &ModelSource, device: &Device) -> Result<Self, LoadError> {
+        Self::load_with(source, device, Quantization::None)
+    }
+
+    /// Like [`Self::load`], with the weight matrices stored as `quantization` asks (int8:
+    /// quantized once, at load).
+    pub fn load_with(
+        source: &ModelSource,
+        device: &Device,
+        quantization: Quantization,
+    ) -> Result<Self, LoadError> {
         let started = Instant::now();
         let repo = source.open()?;
-        let network = Network::load(&repo, device)?;
+        let mut network = Network::load(&repo, device)?;
+        if quantization != Quantization::None {
+            network.model =
+                network
+                    .model
+                    .quantized(quantization)
+                    .map_err(|e| LoadError::InvalidConfig {
+                        path: network.weights_path.clone(),
+                        message: format!(
+                            "cannot quantize the weights to {}: {e}",
+                            quantization.name()
+                        ),
+                    })?;
+        }
         let tokenizer = MarianTokenizer::from_files(&TokenizerFiles {
             source_spm: repo.get("source.spm")?,
             target_spm: repo.get("target.spm")?,
@@ -81,6 +106,7 @@ impl TranslationModel {
             max_positions: cfg.max_position_embeddings,
             vocab_size: cfg.vocab_size,
             load_time: started.elapsed(),
+            quantization,
         };
         tracing::info!(source = %info.source, weights = %info.weights_file, ms = info.load_time.as_millis() as u64, "model loaded");
         Ok(Self {

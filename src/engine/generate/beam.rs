@@ -7,7 +7,7 @@
 //! Inputs whose result can no longer change are dropped from the decoder batch.
 
 use super::{
-    log_softmax, stop_reason, EarlyStopping, GenerateError, GenerationConfig, Hypothesis,
+    log_softmax_in_place, stop_reason, EarlyStopping, GenerateError, GenerationConfig, Hypothesis,
     LogitsProcessors, StepDecoder,
 };
 
@@ -124,7 +124,8 @@ pub(super) fn search(
                 .running
                 .iter()
                 .map(|sequence| {
-                    let mut row = log_softmax(&logits.next().unwrap_or_default());
+                    let mut row = logits.next().unwrap_or_default();
+                    log_softmax_in_place(&mut row);
                     processors.apply(sequence, &mut row);
                     row
                 })

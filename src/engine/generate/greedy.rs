@@ -4,8 +4,8 @@
 //! rows are unaffected because rows never interact.
 
 use super::{
-    log_softmax, stop_reason, GenerateError, GenerationConfig, Hypothesis, LogitsProcessors,
-    StepDecoder, StopReason,
+    log_softmax_in_place, stop_reason, GenerateError, GenerationConfig, Hypothesis,
+    LogitsProcessors, StepDecoder, StopReason,
 };
 
 /// Index of the first maximum, like `torch.argmax`.
@@ -58,7 +58,12 @@ pub(super) fn search(
             let row = &mut rows[i];
             processors.apply(&row.sequence, &mut scores);
             let token = argmax(&scores);
-            row.log_prob_sum += f64::from(log_softmax(&scores)[token]);
+            // The score is the log-probability under the processed scores; renormalized scores
+            // already are log-probabilities (a second log-softmax would change them by ~1e-7).
+            if !processors.renormalizes() {
+                log_softmax_in_place(&mut scores);
+            }
+            row.log_prob_sum += f64::from(scores[token]);
             row.sequence.push(token as u32);
             if token as u32 == cfg.eos_token_id || row.sequence.len() >= cfg.max_length {
                 row.stop = Some(stop_reason(&row.sequence[1..], cfg));

@@ -9,8 +9,10 @@
 mod beam;
 mod greedy;
 mod processors;
+mod softmax;
 
 pub use processors::LogitsProcessors;
+pub use softmax::{log_softmax, log_softmax_in_place};
 
 use thiserror::Error;
 
@@ -159,15 +161,4 @@ pub fn generate(
     } else {
         beam::search(decoder, batch, cfg, &processors)
     }
-}
-
-/// Log-softmax of one row, computed like PyTorch: `x - max - ln(sum(exp(x - max)))`.
-pub fn log_softmax(row: &[f32]) -> Vec<f32> {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    if !max.is_finite() {
-        return row.to_vec();
-    }
-    let sum: f64 = row.iter().map(|&x| f64::from((x - max).exp())).sum();
-    let log_sum = sum.ln() as f32;
-    row.iter().map(|&x| x - max - log_sum).collect()
 }

@@ -3,7 +3,7 @@
 //! at the maximum length, and
 //! finally renormalisation (`renormalize_logits`).
 
-use super::{log_softmax, GenerationConfig};
+use super::{log_softmax_in_place, GenerationConfig};
 
 /// The processors enabled by one [`GenerationConfig`], applied to one row at a time.
 #[derive(Debug, Clone)]
@@ -40,6 +40,11 @@ impl LogitsProcessors {
             eos_token_id: cfg.eos_token_id,
             renormalize: cfg.renormalize_logits,
         }
+    }
+
+    /// True when [`Self::apply`] ends with a log-softmax (its scores are log-probabilities).
+    pub fn renormalizes(&self) -> bool {
+        self.renormalize
     }
 
     /// Processes the scores of one row whose tokens so far (decoder start included) are `sequence`.
@@ -94,8 +99,7 @@ impl LogitsProcessors {
             }
         }
         if self.renormalize {
-            let normalized = log_softmax(scores);
-            scores.copy_from_slice(&normalized);
+            log_softmax_in_place(scores);
         }
     }
 }

@@ -1,0 +1,89 @@
+//! Dense (fully connected) layers in full precision or quantized to 8 bits.
+//!
+//! Full precision is candle's [`Linear`] (an f32 GEMM). The int8 mode quantizes each weight
+//! matrix at load time to ggml's `Q8_0` format (blocks of 32 signed bytes with one f16 scale:
+//! 8.5 bits per weight) and multiplies with candle's quantized kernels, which quantize the
+//! activations on the fly to the same format and use AVX2/FMA dot products when the CPU has them
+//! (detected at run time). This is the "q8" matmul of llama.cpp, applied to every projection of
+//! the model and to its output projection; embeddings, layer norms and biases stay f32.
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
+use candle_core::{Module, Result, Tensor};
+use candle_nn::Linear;
+
+/// How a model's weight matrices are stored and multiplied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantization {
+    /// f32 weights, f32 products.
+    #[default]
+    None,
+    /// Weights quantized to 8 bits (`Q8_0`) at load; activations quantized per product.
+    Int8,
+}
+
+impl Quantization {
+    /// The name used on the command line and in reports (`none`, `int8`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Int8 => "int8",
+        }
+    }
+}
+
+/// A dense layer `y = x Wᵀ + b`, in f32 or int8.
+#[derive(Debug, Clone)]
+pub enum Dense {
+    /// Full precision.
+    Float(Linear),
+    /// Weight quantized to `Q8_0`, bias kept f32.
+    Int8 {
+        /// The quantized weight (`[out, in]`).
+        weight: QMatMul,
+        /// The bias, if any.
+        bias: Option<Tensor>,
+    },
+}
+
+impl Dense {
+    /// A full-precision layer with `weight` (`[out, in]`) and an optional bias.
+    pub fn new(weight: Tensor, bias: Option<Tensor>) -> Self {
+        Self::Float(Linear::new(weight, bias))
+    }
+
+    /// The same layer stored as `quantization` asks (an int8 layer stays int8).
+    pub fn quantized(&self, quantization: Quantization) -> Result<Self> {
+        match (self, quantization) {
+            (Self::Float(linear), Quantization::Int8) => {
+                let weight = QTensor::quantize(linear.weight(), GgmlDType::Q8_0)?;
+                Ok(Self::Int8 {
+                    weight: QMatMul::from_qtensor(weight)?,
+                    bias: linear.bias().cloned(),
+                })
+            }
+            _ => Ok(self.clone()),
+        }
+    }
+}
+
+impl Module for Dense {
+    fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Float(linear) => linear.forward(xs),
+            Self::Int8 { weight, bias } => {
+                let ys = weight.forward(&xs.contiguous()?)?;
+                match bias {
+                    Some(bias) => ys.broadcast_add(bias),
+                    None => Ok(ys),
+                }
+            }
+        }
+    }
+}
+
+/// Loads `weight` and `bias` under `vb` as an f32 dense layer from `in_dim` to `out_dim`.
+pub fn dense(in_dim: usize, out_dim: usize, vb: candle_nn::VarBuilder) -> Result<Dense> {
+    let linear = candle_nn::linear(in_dim, out_dim, vb)?;
+    Ok(Dense::Float(linear))
+}
