@@ -105,12 +105,7 @@ fn quantization(int8: bool) -> Quantization {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    // candle sizes its CPU thread pools from this variable; set before any model work.
-    std::env::set_var("RAYON_NUM_THREADS", args.threads.max(1).to_string());
-    // As `dragoman` does (see main.rs): candle's element-wise pool parks instead of spinning.
-    if std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none() {
-        std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", "0");
-    }
+    dragoman::engine::cpu::configure_cpu_runtime(Some(args.threads));
     let mut sources: Vec<Source> = serde_json::from_str(
         &std::fs::read_to_string(&args.ids).with_context(|| format!("reading {:?}", args.ids))?,
     )?;

@@ -796,17 +796,7 @@ fn init_logging(json: bool) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(threads) = cli.threads {
-        // candle's CPU kernels size their thread pool from this variable; set it before any
-        // model work starts (and before other threads exist).
-        std::env::set_var("RAYON_NUM_THREADS", threads.max(1).to_string());
-    }
-    // candle's element-wise thread pool spins 25,000 times before parking by default; its
-    // spinning threads then compete with the matrix products' threads for the cores (measured
-    // ~10% slower generation on 2 cores). Park at once unless the user chose otherwise.
-    if std::env::var_os("CANDLE_BARRIER_POOL_SPIN_LIMIT").is_none() {
-        std::env::set_var("CANDLE_BARRIER_POOL_SPIN_LIMIT", "0");
-    }
+    dragoman::engine::cpu::configure_cpu_runtime(cli.threads);
     let json_logs = matches!(&cli.command, Command::Serve(args) if args.log_json);
     init_logging(json_logs);
     let result = match cli.command {

@@ -8,8 +8,10 @@
 //! the model and to its output projection; embeddings, layer norms and biases stay f32.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
-use candle_core::{Module, Result, Tensor};
+use candle_core::{DType, Module, Result, Storage, Tensor};
 use candle_nn::Linear;
+
+use super::skinny;
 
 /// How a model's weight matrices are stored and multiplied.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -67,10 +69,46 @@ impl Dense {
     }
 }
 
+/// `xs Wᵀ` with the few-rows kernel when it applies (CPU, f32, at most
+/// [`skinny::MAX_ROWS`] rows), else `None`.
+fn skinny_product(xs: &Tensor, weight: &Tensor) -> Result<Option<Tensor>> {
+    let (n, k) = weight.dims2()?;
+    let dims = xs.dims();
+    let rows = xs.elem_count() / k.max(1);
+    if !xs.device().is_cpu()
+        || xs.dtype() != DType::F32
+        || weight.dtype() != DType::F32
+        || dims.last() != Some(&k)
+        || rows == 0
+        || rows > skinny::MAX_ROWS
+        || !weight.is_contiguous()
+    {
+        return Ok(None);
+    }
+    let (storage, layout) = weight.storage_and_layout();
+    let Storage::Cpu(storage) = &*storage else {
+        return Ok(None);
+    };
+    let w = &storage.as_slice::<f32>()?[layout.start_offset()..layout.start_offset() + n * k];
+    let x = xs.flatten_all()?.to_vec1::<f32>()?;
+    let y = skinny::matmul_transposed(&x, rows, w, n, k);
+    let mut shape = dims.to_vec();
+    if let Some(last) = shape.last_mut() {
+        *last = n;
+    }
+    Ok(Some(Tensor::from_vec(y, shape, xs.device())?))
+}
+
 impl Module for Dense {
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
         match self {
-            Self::Float(linear) => linear.forward(xs),
+            Self::Float(linear) => match skinny_product(xs, linear.weight())? {
+                Some(ys) => match linear.bias() {
+                    Some(bias) => ys.broadcast_add(bias),
+                    None => Ok(ys),
+                },
+                None => linear.forward(xs),
+            },
             Self::Int8 { weight, bias } => {
                 let ys = weight.forward(&xs.contiguous()?)?;
                 match bias {

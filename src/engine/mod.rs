@@ -1,18 +1,22 @@
 //! The math: an encoder–decoder transformer on candle and the search that generates with it.
 //!
+//! - [`cpu`]: process-wide settings for CPU inference (threads, thread pool, allocator).
 //! - [`config`]: the architecture as data (Marian and BART differ only there).
 //! - [`attention`]: multi-head attention with explicit key/value tensors.
 //! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
+//! - [`skinny`]: products of a few rows with a weight matrix (one sentence's decoding step).
 //! - [`seq2seq`]: encoder, decoder and per-request [`seq2seq::DecoderState`].
 //! - [`generate`]: greedy and beam search with transformers' semantics, architecture-agnostic.
 //! - [`session`]: glue that runs a batch of token sequences through encoder, decoder and search.
 
 pub mod attention;
 pub mod config;
+pub mod cpu;
 pub mod generate;
 pub mod linear;
 pub mod seq2seq;
 pub mod session;
+pub mod skinny;
 
 pub use config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
 pub use generate::{EarlyStopping, GenerationConfig, Hypothesis, StopReason};
