@@ -6,6 +6,8 @@
 //! The `-1e9` sentinels and f32 arithmetic are kept so that ties and rankings come out the same.
 //! Inputs whose result can no longer change are dropped from the decoder batch.
 
+use rayon::prelude::*;
+
 use super::{
     log_softmax_in_place, stop_reason, EarlyStopping, GenerateError, GenerationConfig, Hypothesis,
     LogitsProcessors, StepDecoder,
@@ -114,21 +116,26 @@ pub(super) fn search(
             .iter()
             .flat_map(|&i| items[i].running.iter().map(|s| s[s.len() - 1]))
             .collect();
-        let logits = decoder.step(&last)?;
+        let mut logits = decoder.step(&last)?;
+        // Every row's log-softmax and processors, in parallel (rows are independent).
+        let sequences: Vec<&Vec<u32>> = active
+            .iter()
+            .flat_map(|&i| items[i].running.iter())
+            .collect();
+        logits
+            .par_iter_mut()
+            .zip(sequences.par_iter())
+            .for_each(|(row, sequence)| {
+                log_softmax_in_place(row);
+                processors.apply(sequence, row);
+            });
         let mut logits = logits.into_iter();
         let at_max_length = cur_len + 1 >= cfg.max_length;
         let mut reorder = Vec::with_capacity(last.len());
         for (position, &index) in active.iter().enumerate() {
             let item = &mut items[index];
-            let scores: Vec<Vec<f32>> = item
-                .running
-                .iter()
-                .map(|sequence| {
-                    let mut row = logits.next().unwrap_or_default();
-                    log_softmax_in_place(&mut row);
-                    processors.apply(sequence, &mut row);
-                    row
-                })
+            let scores: Vec<Vec<f32>> = (0..beams)
+                .map(|_| logits.next().unwrap_or_default())
                 .collect();
             let candidates = top_k_continuations(&scores, &item.running_scores, keep);
             let hits: Vec<bool> = candidates

@@ -3,6 +3,8 @@
 //! Finished rows are dropped from the decoder batch instead of being fed padding; the remaining
 //! rows are unaffected because rows never interact.
 
+use rayon::prelude::*;
+
 use super::{
     log_softmax_in_place, stop_reason, GenerateError, GenerationConfig, Hypothesis,
     LogitsProcessors, StepDecoder, StopReason,
@@ -54,16 +56,25 @@ pub(super) fn search(
             .map(|&i| rows[i].sequence[rows[i].sequence.len() - 1])
             .collect();
         let logits = decoder.step(&last)?;
-        for (&i, mut scores) in active.iter().zip(logits) {
+        // Each row's processors, choice and log-probability, in parallel (rows are independent).
+        let chosen: Vec<(usize, f32)> = logits
+            .into_par_iter()
+            .zip(active.par_iter())
+            .map(|(mut scores, &i)| {
+                processors.apply(&rows[i].sequence, &mut scores);
+                let token = argmax(&scores);
+                // The score is the log-probability under the processed scores; renormalized
+                // scores already are log-probabilities (a second log-softmax would change them by
+                // ~1e-7).
+                if !processors.renormalizes() {
+                    log_softmax_in_place(&mut scores);
+                }
+                (token, scores[token])
+            })
+            .collect();
+        for (&i, (token, log_prob)) in active.iter().zip(chosen) {
             let row = &mut rows[i];
-            processors.apply(&row.sequence, &mut scores);
-            let token = argmax(&scores);
-            // The score is the log-probability under the processed scores; renormalized scores
-            // already are log-probabilities (a second log-softmax would change them by ~1e-7).
-            if !processors.renormalizes() {
-                log_softmax_in_place(&mut scores);
-            }
-            row.log_prob_sum += f64::from(scores[token]);
+            row.log_prob_sum += f64::from(log_prob);
             row.sequence.push(token as u32);
             if token as u32 == cfg.eos_token_id || row.sequence.len() >= cfg.max_length {
                 row.stop = Some(stop_reason(&row.sequence[1..], cfg));
