@@ -106,6 +106,10 @@ struct BatchArgs {
     /// Where to run the models.
     #[arg(long, env = "DRAGOMAN_DEVICE", value_enum, default_value_t = DeviceKind::Cpu)]
     device: DeviceKind,
+    /// Store the translation model's weight matrices as int8 (quantized at load: about 4x less
+    /// memory traffic, faster one-sentence decoding on CPU, slightly different scores).
+    #[arg(long, env = "DRAGOMAN_QUANTIZE", value_enum, default_value_t = QuantizeArg::None)]
+    quantize: QuantizeArg,
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +130,10 @@ struct ServeArgs {
     /// Where to run the model.
     #[arg(long, env = "DRAGOMAN_DEVICE", value_enum, default_value_t = DeviceKind::Cpu)]
     device: DeviceKind,
+    /// Store the translation model's weight matrices as int8 (quantized at load: about 4x less
+    /// memory traffic, faster one-sentence decoding on CPU, slightly different scores).
+    #[arg(long, env = "DRAGOMAN_QUANTIZE", value_enum, default_value_t = QuantizeArg::None)]
+    quantize: QuantizeArg,
     /// Model worker threads (each runs whole batches).
     #[arg(long, env = "DRAGOMAN_WORKERS", default_value_t = 1)]
     workers: usize,
@@ -289,8 +297,30 @@ struct AnalyzeArgs {
     /// Where to run the models.
     #[arg(long, env = "DRAGOMAN_DEVICE", value_enum, default_value_t = DeviceKind::Cpu)]
     device: DeviceKind,
+    /// Store the translation model's weight matrices as int8 (quantized at load: about 4x less
+    /// memory traffic, faster one-sentence decoding on CPU, slightly different scores).
+    #[arg(long, env = "DRAGOMAN_QUANTIZE", value_enum, default_value_t = QuantizeArg::None)]
+    quantize: QuantizeArg,
     /// Input file; `-` or nothing reads stdin.
     input: Option<PathBuf>,
+}
+
+/// How the translation model's weights are stored.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum QuantizeArg {
+    /// f32.
+    None,
+    /// 8-bit weights (Q8_0), quantized at load.
+    Int8,
+}
+
+impl QuantizeArg {
+    fn quantization(self) -> dragoman::models::Quantization {
+        match self {
+            Self::None => dragoman::models::Quantization::None,
+            Self::Int8 => dragoman::models::Quantization::Int8,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -331,6 +361,10 @@ struct TranslateArgs {
     /// Where to run the model.
     #[arg(long, env = "DRAGOMAN_DEVICE", value_enum, default_value_t = DeviceKind::Cpu)]
     device: DeviceKind,
+    /// Store the translation model's weight matrices as int8 (quantized at load: about 4x less
+    /// memory traffic, faster one-sentence decoding on CPU, slightly different scores).
+    #[arg(long, env = "DRAGOMAN_QUANTIZE", value_enum, default_value_t = QuantizeArg::None)]
+    quantize: QuantizeArg,
     /// Input file; `-` or nothing reads stdin.
     input: Option<PathBuf>,
 }
@@ -368,7 +402,7 @@ struct JsonlInput {
 fn translate(args: TranslateArgs) -> Result<ExitCode> {
     let source = ModelSource::parse(&args.model)?;
     let device = device(args.device)?;
-    let model = TranslationModel::load(&source, &device)
+    let model = TranslationModel::load_with(&source, &device, args.quantize.quantization())
         .with_context(|| format!("loading model {source}"))?;
     let translator = Translator::new(model);
     let options = TranslateOptions {
@@ -465,7 +499,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         Language::En => analyzer.analyze(AnalysisInput::English(&text), &options)?,
         Language::Fr => {
             let source = ModelSource::parse(&args.model)?;
-            let model = TranslationModel::load(&source, &device)
+            let model = TranslationModel::load_with(&source, &device, args.quantize.quantization())
                 .with_context(|| format!("loading model {source}"))?;
             let model_name = model.info.source.clone();
             let translator = Translator::new(model);
@@ -509,6 +543,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode> {
     let config = ServerConfig {
         model: args.model,
         device: device(args.device)?,
+        quantization: args.quantize.quantization(),
         batching: BatchSettings {
             max_batch_tokens: args.max_batch_tokens,
             max_batch_sentences: args.max_batch_sentences,
@@ -696,7 +731,7 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
         };
         let translator = if needs_translation {
             let source = ModelSource::parse(&args.model)?;
-            let model = TranslationModel::load(&source, &device)
+            let model = TranslationModel::load_with(&source, &device, args.quantize.quantization())
                 .with_context(|| format!("loading model {source}"))?;
             Some(Translator::new(model))
         } else {

@@ -54,10 +54,13 @@ impl Dense {
         Self::Float(Linear::new(weight, bias))
     }
 
-    /// The same layer stored as `quantization` asks (an int8 layer stays int8).
+    /// The same layer stored as `quantization` asks (an int8 layer stays int8). A matrix whose
+    /// input size is not a multiple of the 32-value block stays f32.
     pub fn quantized(&self, quantization: Quantization) -> Result<Self> {
         match (self, quantization) {
-            (Self::Float(linear), Quantization::Int8) => {
+            (Self::Float(linear), Quantization::Int8)
+                if linear.weight().dim(1)? % GgmlDType::Q8_0.block_size() == 0 =>
+            {
                 let weight = QTensor::quantize(linear.weight(), GgmlDType::Q8_0)?;
                 Ok(Self::Int8 {
                     weight: QMatMul::from_qtensor(weight)?,

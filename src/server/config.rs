@@ -105,6 +105,8 @@ pub struct ServerConfig {
     pub model: String,
     /// Device to run on.
     pub device: candle_core::Device,
+    /// How the translation model's weight matrices are stored (f32 or int8).
+    pub quantization: crate::models::Quantization,
     /// Batching and queue.
     pub batching: BatchSettings,
     /// Request limits.

@@ -103,8 +103,9 @@ async fn record_request(State(_state): State<AppState>, request: Request, next: 
 /// Loads the model, starts the workers and warms up; records the outcome in `state`.
 fn load_engine(state: &AppState) -> Option<Workers> {
     let config = state.config().clone();
-    let loaded = ModelSource::parse(&config.model)
-        .and_then(|source| TranslationModel::load(&source, &config.device));
+    let loaded = ModelSource::parse(&config.model).and_then(|source| {
+        TranslationModel::load_with(&source, &config.device, config.quantization)
+    });
     let model = match loaded {
         Ok(model) => model,
         Err(e) => {

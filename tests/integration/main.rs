@@ -12,6 +12,7 @@ mod loading;
 mod ner;
 mod parity;
 mod pipeline;
+mod quantized;
 mod server;
 mod server_process;
 mod summarizer;

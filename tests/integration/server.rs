@@ -48,6 +48,7 @@ pub(crate) fn config(fixture: &str) -> ServerConfig {
     ServerConfig {
         model: model_arg(fixture),
         device: Device::Cpu,
+        quantization: dragoman::models::Quantization::None,
         batching: BatchSettings::default(),
         limits: Limits::default(),
         api_keys: Vec::new(),
