@@ -13,6 +13,7 @@
 #                        $HOME/.cache/dragoman/bench-venv, created and filled on first use)
 #   CARGO_TARGET_DIR     where cargo puts the binaries (default ./target)
 #   DRAGOMAN_BENCH_CLI_MAX_NEW_TOKENS  cap for the CLI run (default 64)
+#   DRAGOMAN_BENCH_CLI_EVERY           the CLI run takes every E-th sentence (default 5; 1 with --limit)
 #
 # Results: $DRAGOMAN_BENCH_DIR/results/<timestamp>/ (one JSON per run, tokens files, logs,
 # table.md).  Runs are sequential, one process each; see scripts/bench/README.md.
@@ -169,9 +170,12 @@ for engine in transformers ct2-fp32 ct2-int8 dragoman dragoman-int8; do
 done
 
 if wants cli && [ -n "$CLI_BIN" ]; then
+    # Slow (no forced lengths: most sentences run to the cap): every 5th sentence of the full set.
+    EVERY=1
+    [ -z "$LIMIT" ] && EVERY="${DRAGOMAN_BENCH_CLI_EVERY:-5}"
     for beams in 1 4; do
         run_one "dragoman CLI, beams $beams (lengths not forced)" "$RES/cli-b$beams.log" \
-            "$PY" "$HERE/run_cli.py" --binary "$CLI_BIN" --beams "$beams" "${LIMIT_ARGS[@]}" \
+            "$PY" "$HERE/run_cli.py" --binary "$CLI_BIN" --beams "$beams" "${LIMIT_ARGS[@]}" --every "$EVERY" \
             --max-new-tokens "${DRAGOMAN_BENCH_CLI_MAX_NEW_TOKENS:-64}" --out "$RES/cli-b$beams.json"
     done
 fi

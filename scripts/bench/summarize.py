@@ -178,6 +178,8 @@ def main():
         out.append(
             "dragoman CLI (`dragoman translate --jsonl`, text in and out, lengths NOT forced, up to "
             f"{cli[0]['max_new_tokens']} new tokens per sentence, model load included): "
+            + f"{cli[0]['sentences']} sentences"
+            + ("" if cli[0].get("every", 1) == 1 else f" (every {cli[0]['every']}th of the sorted set)") + "; "
             + "; ".join(f"beams {c['beams']}: {c['sentences_per_s']:.2f} sentences/s ({c['errors']} errors)" for c in cli)
             + "."
         )
