@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # dragoman vs CTranslate2 vs transformers on the opus-mt-fr-en architecture (random weights).
 #
-#   scripts/bench/run.sh [--limit K] [--only ENGINE] [--no-build]
+#   scripts/bench/run.sh [--limit K | --every N] [--only ENGINE] [--no-build]
 #
 # ENGINE: transformers | ct2-fp32 | ct2-int8 | dragoman | dragoman-int8 | cli | fidelity
 # --limit K   only the first K sentences (in sorted order) everywhere
+# --every N   only every Nth sentence in sorted order (a subset that keeps the mix of lengths;
+#             the full set takes hours on 2 cores)
 # --no-build  use the dragoman binaries already built (no cargo build)
 #
 # Environment:
@@ -22,11 +24,13 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 LIMIT=""
+EVERY=""
 ONLY=""
 BUILD=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --limit) LIMIT="$2"; shift 2 ;;
+        --every) EVERY="$2"; shift 2 ;;
         --only) ONLY="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -93,6 +97,23 @@ fi
 # ---------------------------------------------------------------------------- model (once)
 say "benchmark model in $BENCH_DIR"
 "$PY" "$HERE/make_model.py" "$BENCH_DIR"
+if [ -n "$EVERY" ]; then
+    # A directory that shares the model and holds every Nth sentence of source_ids.json.
+    SUBSET="$BENCH_DIR/every-$EVERY"
+    mkdir -p "$SUBSET"
+    for entry in ct2 done model_info.json opus-mt-fr-en-random; do
+        ln -sfn "$BENCH_DIR/$entry" "$SUBSET/$entry"
+    done
+    "$PY" - "$BENCH_DIR/source_ids.json" "$SUBSET/source_ids.json" "$EVERY" <<'EOF_SUBSET'
+import json, sys
+sources = json.load(open(sys.argv[1], encoding="utf-8"))
+every = int(sys.argv[3])
+json.dump(sources[::every], open(sys.argv[2], "w", encoding="utf-8"))
+print(f"every {every}th sentence: {len(sources[::every])} of {len(sources)}")
+EOF_SUBSET
+    BENCH_DIR="$SUBSET"
+    export DRAGOMAN_BENCH_DIR="$SUBSET"
+fi
 
 # ---------------------------------------------------------------------------- dragoman build
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
