@@ -101,9 +101,11 @@ impl TestDb {
         })
     }
 
-    fn connect(&self) -> PostgresStore {
-        runtime()
-            .block_on(PostgresStore::connect(&self.url))
+    /// A store on this database. Connect inside the runtime that will use it: the pool's
+    /// connections belong to the runtime they were opened on.
+    async fn connect(&self) -> PostgresStore {
+        PostgresStore::connect(&self.url)
+            .await
             .expect("the test database opens")
     }
 }
@@ -369,8 +371,8 @@ fn postgres_two_store_handles_share_a_job_without_doing_an_item_twice() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (a, b) = (db.connect(), db.connect());
     runtime().block_on(async {
+        let (a, b) = (db.connect().await, db.connect().await);
         two_workers_share_a_job(&a, &b, &dir.path().join("out.jsonl")).await;
         let items = pg_items(&a).await;
         assert!(items
@@ -406,8 +408,8 @@ fn postgres_items_of_a_dead_worker_are_taken_over_after_the_lease() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (dead, live) = (db.connect(), db.connect());
     runtime().block_on(async {
+        let (dead, live) = (db.connect().await, db.connect().await);
         items_of_a_dead_worker_are_taken_over_after_the_lease(
             &dead,
             &live,
@@ -453,8 +455,8 @@ fn postgres_renewed_leases_keep_items_from_other_workers() {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
-    let (a, b) = (db.connect(), db.connect());
     runtime().block_on(async {
+        let (a, b) = (db.connect().await, db.connect().await);
         let (spec, items) = spec_and_items(&dir.path().join("out.jsonl"), 4);
         let job = open_shared_job(&a, &spec, || items, false)
             .await
@@ -656,8 +658,7 @@ fn postgres_two_batch_processes_share_a_job_without_doing_an_item_twice() {
             stderr(&output)
         );
     }
-    let store = db.connect();
-    let items = runtime().block_on(pg_items(&store));
+    let items = runtime().block_on(async { pg_items(&db.connect().await).await });
     assert_eq!(items.len(), ITEMS);
     for (seq, attempts, state, _) in &items {
         assert_eq!((state.as_str(), *attempts), ("done", 1), "item {seq}");
@@ -706,8 +707,8 @@ fn postgres_batch_killed_with_kill_9_loses_its_items_only_until_the_lease_runs_o
             &db.url,
         ],
     );
-    let store = db.connect();
     let rt = runtime();
+    let store = rt.block_on(db.connect());
     // Kill it while it holds a batch, some way in. The kill can land between two batches (no
     // lease held): then the next process resumes and is killed in turn.
     let mut at_kill = Vec::new();
