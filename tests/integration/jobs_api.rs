@@ -288,8 +288,13 @@ fn a_cancelled_job_runs_no_more_items_and_keeps_its_results() {
         assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
         assert_eq!(cancelled.json["state"], "cancelled", "{}", cancelled.text);
 
-        // The batch in flight may finish; nothing after it starts.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        // The batch in flight may finish (however long the machine takes); nothing after it
+        // starts.
+        wait_for(client, &base, id, Duration::from_secs(60), |s| {
+            s["counts"]["running"] == 0
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let settled = server.get(&format!("/v1/jobs/{id}")).await.json;
         tokio::time::sleep(Duration::from_millis(500)).await;
         let later = server.get(&format!("/v1/jobs/{id}")).await.json;
