@@ -113,7 +113,13 @@ fn info(record: &JobRecord, errors: Vec<JobItemError>) -> JobInfo {
         options: serde_json::from_value(record.job.spec.options.clone()).unwrap_or_default(),
         created_at: record.created_at,
         started_at: record.started_at,
-        finished_at: record.job.finished_at,
+        // Every item can be finished a moment before the worker records the job as finished:
+        // a done job's finish time is then its last item's.
+        finished_at: record.job.finished_at.or(if state == JobState::Done {
+            record.last_finished_at
+        } else {
+            None
+        }),
         cancelled_at: record.cancelled_at,
         links: links(record.job.id),
     }
