@@ -182,6 +182,14 @@ impl EncoderLayer {
         })
     }
 
+    fn quantized(&self, quantization: Quantization) -> Result<Self> {
+        Ok(Self {
+            self_attn: self.self_attn.quantized(quantization)?,
+            ffn: self.ffn.quantized(quantization)?,
+            ..self.clone()
+        })
+    }
+
     fn forward(&self, xs: &Tensor, mask: &Tensor) -> Result<Tensor> {
         let xs = residual(self.placement, &self.self_attn_layer_norm, xs, |h| {
             self.self_attn
@@ -220,6 +228,15 @@ impl DecoderLayer {
             ffn: FeedForward::new(cfg.d_model, cfg.decoder_ffn_dim, cfg.activation, &vb)?,
             final_layer_norm: layer_norm(cfg.d_model, eps, vb.pp("final_layer_norm"))?,
             placement: cfg.norm_placement,
+        })
+    }
+
+    fn quantized(&self, quantization: Quantization) -> Result<Self> {
+        Ok(Self {
+            self_attn: self.self_attn.quantized(quantization)?,
+            encoder_attn: self.encoder_attn.quantized(quantization)?,
+            ffn: self.ffn.quantized(quantization)?,
+            ..self.clone()
         })
     }
 }
@@ -305,6 +322,17 @@ fn first_present(vb: &VarBuilder, names: &[&str], shape: (usize, usize)) -> Resu
 impl Seq2Seq {
     /// Builds the model from checkpoint tensors under the root of `vb`.
     pub fn new(cfg: &Seq2SeqConfig, vb: VarBuilder) -> Result<Self> {
+        Self::new_quantized(cfg, vb, Quantization::None)
+    }
+
+    /// Like [`Seq2Seq::new`], with the weight matrices stored as `quantization` asks (the same
+    /// model as `new(..)?.quantized(quantization)`). Each layer is quantized as soon as it is
+    /// read and its f32 matrices dropped, so the f32 model never exists whole in memory.
+    pub fn new_quantized(
+        cfg: &Seq2SeqConfig,
+        vb: VarBuilder,
+        quantization: Quantization,
+    ) -> Result<Self> {
         let shape = (cfg.vocab_size, cfg.d_model);
         let shared = first_present(&vb, &SHARED_EMBEDDING_NAMES, shape)?;
         let side_embedding = |side: &str| -> Result<Tensor> {
@@ -336,10 +364,16 @@ impl Seq2Seq {
             vb.pp("model.decoder"),
         )?;
         let encoder_layers = (0..cfg.encoder_layers)
-            .map(|i| EncoderLayer::new(cfg, vb.pp(format!("model.encoder.layers.{i}"))))
+            .map(|i| {
+                EncoderLayer::new(cfg, vb.pp(format!("model.encoder.layers.{i}")))?
+                    .quantized(quantization)
+            })
             .collect::<Result<Vec<_>>>()?;
         let decoder_layers = (0..cfg.decoder_layers)
-            .map(|i| DecoderLayer::new(cfg, vb.pp(format!("model.decoder.layers.{i}"))))
+            .map(|i| {
+                DecoderLayer::new(cfg, vb.pp(format!("model.decoder.layers.{i}")))?
+                    .quantized(quantization)
+            })
             .collect::<Result<Vec<_>>>()?;
         let lm_head = if vb.contains_tensor("lm_head.weight") {
             vb.get(shape, "lm_head.weight")?
@@ -359,10 +393,10 @@ impl Seq2Seq {
             decoder_embeddings,
             decoder_layers,
             decoder_final_norm: final_norm("model.decoder")?,
-            lm_head: Dense::new(lm_head, None),
+            lm_head: Dense::new(lm_head, None).quantized(quantization)?,
             final_logits_bias,
             vocab_size: cfg.vocab_size,
-            quantization: Quantization::None,
+            quantization,
             device: vb.device().clone(),
         })
     }
@@ -494,25 +528,12 @@ impl Seq2Seq {
         let encoder_layers = self
             .encoder_layers
             .iter()
-            .map(|layer| {
-                Ok(EncoderLayer {
-                    self_attn: layer.self_attn.quantized(quantization)?,
-                    ffn: layer.ffn.quantized(quantization)?,
-                    ..layer.clone()
-                })
-            })
+            .map(|layer| layer.quantized(quantization))
             .collect::<Result<Vec<_>>>()?;
         let decoder_layers = self
             .decoder_layers
             .iter()
-            .map(|layer| {
-                Ok(DecoderLayer {
-                    self_attn: layer.self_attn.quantized(quantization)?,
-                    encoder_attn: layer.encoder_attn.quantized(quantization)?,
-                    ffn: layer.ffn.quantized(quantization)?,
-                    ..layer.clone()
-                })
-            })
+            .map(|layer| layer.quantized(quantization))
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             encoder_layers,

@@ -12,7 +12,7 @@ use super::error::LoadError;
 use super::generation::{GenerationDefaults, GenerationOptions};
 use super::source::ModelRepo;
 use super::weights::{CheckedWeights, WEIGHT_FILES};
-use crate::engine::{GenerationConfig, Seq2Seq};
+use crate::engine::{GenerationConfig, Quantization, Seq2Seq};
 
 /// A loaded encoder–decoder network with its generation defaults.
 pub struct Network {
@@ -29,17 +29,32 @@ pub struct Network {
 impl Network {
     /// Reads config, generation defaults and weights of `repo` onto `device`.
     pub fn load(repo: &ModelRepo, device: &Device) -> Result<Self, LoadError> {
-        Self::load_with(repo, device, None)
+        Self::load_with(repo, device, None, Quantization::None)
+    }
+
+    /// Like [`Network::load`], with the weight matrices stored as `quantization` asks; each layer
+    /// is quantized as soon as it is read (see [`Seq2Seq::new_quantized`]).
+    pub fn load_quantized(
+        repo: &ModelRepo,
+        device: &Device,
+        quantization: Quantization,
+    ) -> Result<Self, LoadError> {
+        Self::load_with(repo, device, None, quantization)
     }
 
     /// Like [`Network::load`] for a model used for `task`: without `generation_config.json`,
     /// `config.json`'s `task_specific_params.<task>` supply the generation defaults (see
     /// [`GenerationDefaults::from_files_for_task`]).
     pub fn load_for_task(repo: &ModelRepo, device: &Device, task: &str) -> Result<Self, LoadError> {
-        Self::load_with(repo, device, Some(task))
+        Self::load_with(repo, device, Some(task), Quantization::None)
     }
 
-    fn load_with(repo: &ModelRepo, device: &Device, task: Option<&str>) -> Result<Self, LoadError> {
+    fn load_with(
+        repo: &ModelRepo,
+        device: &Device,
+        task: Option<&str>,
+        quantization: Quantization,
+    ) -> Result<Self, LoadError> {
         let config_path = repo.get("config.json")?;
         let cfg = HubModelConfig::from_file(&config_path)?.to_seq2seq(&config_path)?;
         let generation_path = repo.get_optional("generation_config.json")?;
@@ -53,10 +68,11 @@ impl Network {
         };
         let weights_path = weights_file(repo)?;
         let vb = CheckedWeights::open(&weights_path)?.var_builder(DType::F32, device);
-        let model = Seq2Seq::new(&cfg, vb).map_err(|e| LoadError::Weights {
-            path: weights_path.clone(),
-            message: e.to_string(),
-        })?;
+        let model =
+            Seq2Seq::new_quantized(&cfg, vb, quantization).map_err(|e| LoadError::Weights {
+                path: weights_path.clone(),
+                message: e.to_string(),
+            })?;
         Ok(Self {
             model,
             generation,

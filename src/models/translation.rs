@@ -65,20 +65,7 @@ impl TranslationModel {
     ) -> Result<Self, LoadError> {
         let started = Instant::now();
         let repo = source.open()?;
-        let mut network = Network::load(&repo, device)?;
-        if quantization != Quantization::None {
-            network.model =
-                network
-                    .model
-                    .quantized(quantization)
-                    .map_err(|e| LoadError::InvalidConfig {
-                        path: network.weights_path.clone(),
-                        message: format!(
-                            "cannot quantize the weights to {}: {e}",
-                            quantization.name()
-                        ),
-                    })?;
-        }
+        let network = Network::load_quantized(&repo, device, quantization)?;
         let tokenizer = MarianTokenizer::from_files(&TokenizerFiles {
             source_spm: repo.get("source.spm")?,
             target_spm: repo.get("target.spm")?,

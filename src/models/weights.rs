@@ -1,10 +1,15 @@
 //! Checkpoint weights from `model.safetensors` (memory-mapped) or `pytorch_model.bin` (PyTorch
 //! pickle, zip or pre-1.6 legacy format), exposed to the engine as a candle `VarBuilder` that checks every tensor's dtype and
 //! shape and names the file and tensor when something is wrong.
+//!
+//! Memory: every tensor is copied out of the map into storage the model owns, and right after the
+//! copy the map's pages holding that tensor are handed back to the kernel (`release_pages`), so
+//! the file's pages do not stay resident beside the copies until the `VarBuilder` is dropped: the
+//! peak is the copies plus one tensor's pages, not twice the file.
 
 use std::path::{Path, PathBuf};
 
-use candle_core::safetensors::MmapedSafetensors;
+use candle_core::safetensors::{Load, MmapedSafetensors};
 use candle_core::{DType, Device, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder};
@@ -61,7 +66,12 @@ impl CheckedWeights {
 
     fn load(&self, name: &str, device: &Device) -> candle_core::Result<Tensor> {
         match &self.store {
-            Store::Safetensors(st) => st.load(name, device),
+            Store::Safetensors(st) => {
+                let view = st.get(name)?;
+                let tensor = view.load(device)?;
+                release_pages(view.data());
+                Ok(tensor)
+            }
             Store::Pytorch(pth) => match pth.get(name)? {
                 Some(tensor) => tensor.to_device(device),
                 None => candle_core::bail!("tensor `{name}` is not in the file"),
@@ -125,4 +135,39 @@ impl SimpleBackend for CheckedWeights {
     fn contains_tensor(&self, name: &str) -> bool {
         self.contains(name)
     }
+}
+
+/// Tells the kernel that this process no longer needs the pages of the memory map that hold
+/// `bytes` (already copied out), so they stop counting in its resident memory. They stay in the
+/// page cache, and reading them again (a tensor loaded twice, the neighbour sharing an edge page)
+/// maps them back in from the file. Best effort: on failure, or off Unix, the pages just stay
+/// resident until the map is dropped.
+fn release_pages(bytes: &[u8]) {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+        let Ok(page) = usize::try_from(page) else {
+            return;
+        };
+        if page == 0 || bytes.is_empty() {
+            return;
+        }
+        let start = bytes.as_ptr() as usize;
+        let first_page = start - start % page;
+        // SAFETY: `bytes` lies inside the read-only, shared file mapping of MmapedSafetensors
+        // (memmap2 maps read-only files MAP_SHARED and page-aligned from offset 0, so rounding
+        // the start down to its page stays inside the mapping). MADV_DONTNEED on such a mapping
+        // never loses data: nothing was written to it, and later accesses read the file's
+        // contents again, so every `&[u8]` into the map keeps seeing the same bytes.
+        unsafe {
+            libc::madvise(
+                first_page as *mut libc::c_void,
+                start + bytes.len() - first_page,
+                libc::MADV_DONTNEED,
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = bytes;
 }

@@ -2,7 +2,8 @@
 //! to the f32 model's and choose the same tokens almost everywhere; the CLI translates with it.
 
 use candle_core::{Device, Tensor};
-use dragoman::models::{ModelSource, Quantization, TranslationModel};
+use dragoman::engine::Seq2Seq;
+use dragoman::models::{ModelSource, Network, Quantization, TranslationModel};
 
 use crate::batch::{run, stderr};
 use crate::common::fixture_dir;
@@ -20,17 +21,16 @@ fn load(quantization: Quantization) -> TranslationModel {
 }
 
 /// Logits `[steps, vocab]` of `model` fed `decoder_input` after encoding `source`.
-fn logits(model: &TranslationModel, source: &[u32], decoder_input: &[u32]) -> Vec<Vec<f32>> {
+fn logits(model: &Seq2Seq, source: &[u32], decoder_input: &[u32]) -> Vec<Vec<f32>> {
     let ids = Tensor::new(source, &Device::Cpu).and_then(|t| t.unsqueeze(0));
     let ids = ids.expect("ids");
     let mask = ids.ones_like().expect("mask");
-    let encoded = model.model.encode(&ids, &mask).expect("encodes");
-    let mut state = model.model.start_decoding(&encoded, 1).expect("starts");
+    let encoded = model.encode(&ids, &mask).expect("encodes");
+    let mut state = model.start_decoding(&encoded, 1).expect("starts");
     let input = Tensor::new(decoder_input, &Device::Cpu)
         .and_then(|t| t.unsqueeze(0))
         .expect("decoder ids");
     model
-        .model
         .decode(&mut state, &input)
         .and_then(|l| l.squeeze(0))
         .and_then(|l| l.to_vec2::<f32>())
@@ -58,8 +58,8 @@ fn int8_logits_stay_close_to_f32_under_teacher_forcing() {
         let mut decoder_input = vec![start];
         decoder_input.extend(&output[0][0].tokens);
         decoder_input.pop();
-        let expected = logits(&f32_model, &source, &decoder_input);
-        let got = logits(&int8_model, &source, &decoder_input);
+        let expected = logits(&f32_model.model, &source, &decoder_input);
+        let got = logits(&int8_model.model, &source, &decoder_input);
         for (e, g) in expected.iter().zip(&got) {
             positions += 1;
             agree += usize::from(argmax(e) == argmax(g));
@@ -83,6 +83,30 @@ fn int8_logits_stay_close_to_f32_under_teacher_forcing() {
     assert!(
         relative > 0.0,
         "the int8 model computed exactly the f32 logits: not quantized?"
+    );
+}
+
+/// Int8 models are quantized layer by layer while the weights are read (so the f32 model never
+/// exists whole): that must give exactly the model quantized after a full f32 load.
+#[test]
+fn int8_quantized_while_loading_equals_quantized_after_loading() {
+    let repo = ModelSource::Local(fixture_dir("marian-tiny-swish"))
+        .open()
+        .expect("opens");
+    let after = Network::load(&repo, &Device::Cpu)
+        .expect("loads")
+        .model
+        .quantized(Quantization::Int8)
+        .expect("quantizes");
+    let during = Network::load_quantized(&repo, &Device::Cpu, Quantization::Int8)
+        .expect("loads quantized")
+        .model;
+    assert_eq!(during.quantization(), Quantization::Int8);
+    let source = load(Quantization::None).tokenizer.encode(SENTENCES[0]);
+    let decoder_input = [during.config().decoder_start_token_id, 5, 9, 12];
+    assert_eq!(
+        logits(&during, &source, &decoder_input),
+        logits(&after, &source, &decoder_input)
     );
 }
 
