@@ -455,6 +455,11 @@ impl Analyzer {
         Ok(())
     }
 
+    /// The models and data this analyzer runs (the summarizer whenever one is loaded).
+    pub fn models(&self) -> ModelsUsed {
+        self.models_used(None, SummaryMode::Abstractive)
+    }
+
     /// Models used, with the summary mode actually run.
     fn models_used(&self, translation: Option<String>, mode: SummaryMode) -> ModelsUsed {
         ModelsUsed {

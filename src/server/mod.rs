@@ -5,7 +5,8 @@
 //! - [`service`]: validation and one queue job per text, shared by the translation routes.
 //! - [`jobs`]: the worker that runs `/v1/jobs` batch jobs through the queue at low priority.
 //! - [`routes`]: `/v1/translate`, `/v1/analyze`, `/v1/summarize`, `/v1/jobs`, LibreTranslate's `/translate`, `/languages`, `/detect`,
-//!   `/health`, `/ready`, `/metrics`, `/v1/models`, `/openapi.json`, `/docs`.
+//!   `/health`, `/ready`, `/metrics`, `/v1/models`, `/v1/status`, `/openapi.json`, `/docs`, and
+//!   the analyst console at `/` (static files compiled in, `routes::console`).
 //! - [`error`]: one `ApiError` mapped to status codes and a JSON body in one place.
 
 pub mod config;
@@ -43,6 +44,10 @@ use state::{Engine, Loading};
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config().limits.max_body_bytes;
     Router::new()
+        .route("/", get(routes::console::page))
+        .route("/console/console.js", get(routes::console::script))
+        .route("/console/console.css", get(routes::console::stylesheet))
+        .route("/v1/status", get(routes::status::server_status))
         .route("/v1/translate", post(routes::translate::translate))
         .route("/v1/analyze", post(routes::analyze::analyze))
         .route("/v1/summarize", post(routes::analyze::summarize))

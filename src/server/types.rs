@@ -146,6 +146,72 @@ pub struct Status {
     pub version: String,
 }
 
+/// A model the server has loaded, for `GET /v1/status`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoadedModel {
+    /// `translation`, `summarization`, `embedding` or `ner`.
+    #[schema(example = "translation")]
+    pub task: String,
+    /// Repo@revision or directory.
+    #[schema(example = "Helsinki-NLP/opus-mt-fr-en@main")]
+    pub source: String,
+}
+
+/// Work waiting or running on the model threads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueStatus {
+    /// Sentences queued or being translated.
+    pub sentences: usize,
+    /// Analyses running or waiting.
+    pub analyses: usize,
+}
+
+/// Batch jobs by state (among the 100 most recent).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct JobsStatus {
+    /// Jobs waiting for a worker.
+    pub queued: usize,
+    /// Jobs being run.
+    pub running: usize,
+}
+
+/// Request limits a client should respect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LimitsStatus {
+    /// Most characters over the texts of one request.
+    pub max_chars: usize,
+    /// Most texts in one request.
+    pub max_texts: usize,
+    /// Largest beam width.
+    pub max_beams: usize,
+}
+
+/// `GET /v1/status`: everything the console's status line shows, in one call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServerStatus {
+    /// `ok`, `loading` or `failed`.
+    pub status: String,
+    /// Why loading failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Server version.
+    pub version: String,
+    /// Models loaded (empty while loading).
+    pub models: Vec<LoadedModel>,
+    /// Whether `/v1/analyze` is served.
+    pub analysis: bool,
+    /// Queue depth (absent while loading).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueStatus>,
+    /// Batch jobs (absent when the server runs none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<JobsStatus>,
+    /// Request limits.
+    pub limits: LimitsStatus,
+    /// Whether requests need an API key.
+    pub api_key_required: bool,
+}
+
 /// Summary settings of an analysis request.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -5,6 +5,7 @@ mod bart;
 mod batch;
 mod cli;
 mod common;
+mod console;
 mod embeddings;
 mod jobs_api;
 mod jobs_postgres;

@@ -463,6 +463,7 @@ fn openapi_lists_the_routes_docs_is_html_and_unknown_routes_are_json_404() {
             "/detect",
             "/health",
             "/ready",
+            "/v1/status",
         ] {
             assert!(paths.contains_key(path), "{path} missing from {paths:?}");
         }
@@ -487,6 +488,106 @@ fn openapi_lists_the_routes_docs_is_html_and_unknown_routes_are_json_404() {
             .await;
         posted.assert_error(StatusCode::NOT_FOUND, "not_found");
         server.shutdown().await.expect("serve returns Ok");
+    });
+}
+
+#[test]
+fn v1_status_names_every_model_and_the_console_is_served_from_the_binary() {
+    run_async(TEST_LIMIT, async {
+        let server = TestServer::start(analysis_config()).await;
+        let status = server.get("/v1/status").await;
+        assert_eq!(status.status, StatusCode::OK, "{}", status.text);
+        let body = &status.json;
+        assert_eq!(body["status"], "ok");
+        assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(body["analysis"], true);
+        let models = crate::analysis::full_models();
+        let tasks: Vec<(&str, &str)> = body["models"]
+            .as_array()
+            .expect("models")
+            .iter()
+            .filter_map(|m| Some((m["task"].as_str()?, m["source"].as_str()?)))
+            .collect();
+        let summarizer = models.summarizer.clone().expect("a summarizer");
+        let ner = models.ner.clone().expect("a NER model");
+        let translation = model_arg(SWISH);
+        assert_eq!(
+            tasks,
+            vec![
+                ("translation", translation.as_str()),
+                ("summarization", summarizer.as_str()),
+                ("embedding", models.embedding.as_str()),
+                ("ner", ner.as_str()),
+            ],
+            "{}",
+            status.text
+        );
+        assert_eq!(body["queue"]["sentences"], 0);
+        assert_eq!(body["queue"]["analyses"], 0);
+        assert!(
+            body.get("jobs").is_none(),
+            "no jobs database: {}",
+            status.text
+        );
+        assert_eq!(body["limits"]["max_chars"], Limits::default().max_chars);
+        assert_eq!(body["api_key_required"], false);
+
+        // The console: HTML, script and style from the binary, nothing from elsewhere.
+        let page = server.get("/").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let header = |reply: &Reply, name: &str| {
+            reply
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(header(&page, "content-type").starts_with("text/html"));
+        assert!(header(&page, "content-security-policy").contains("default-src 'self'"));
+        assert!(page.text.contains("src=\"/console/console.js\""));
+        assert!(page.text.contains("href=\"/console/console.css\""));
+        for (path, kind) in [
+            ("/console/console.js", "text/javascript"),
+            ("/console/console.css", "text/css"),
+        ] {
+            let asset = server.get(path).await;
+            assert_eq!(asset.status, StatusCode::OK, "{path}");
+            assert!(header(&asset, "content-type").starts_with(kind), "{path}");
+            for reply in [&page, &asset] {
+                assert!(
+                    !reply.text.contains("http://") && !reply.text.contains("https://"),
+                    "{path}: the console loads nothing from other hosts"
+                );
+            }
+        }
+        server.shutdown().await.expect("serve returns Ok");
+
+        // With API keys the page still loads (it asks for the key); the status needs one.
+        let keyed = TestServer::start(ServerConfig {
+            api_keys: vec!["sesame".into()],
+            ..config(SWISH)
+        })
+        .await;
+        assert_eq!(keyed.get("/").await.status, StatusCode::OK);
+        keyed
+            .get("/v1/status")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "missing_api_key");
+        let with_key = Reply::read(
+            keyed
+                .client
+                .get(keyed.url("/v1/status"))
+                .bearer_auth("sesame")
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await;
+        assert_eq!(with_key.status, StatusCode::OK, "{}", with_key.text);
+        assert_eq!(with_key.json["api_key_required"], true);
+        assert_eq!(with_key.json["analysis"], false);
+        keyed.shutdown().await.expect("serve returns Ok");
     });
 }
 

@@ -1,6 +1,7 @@
 //! The HTTP routes, one file per group.
 
 pub mod analyze;
+pub mod console;
 pub mod jobs;
 pub mod libre;
 pub mod status;

@@ -1,13 +1,17 @@
 //! Liveness, readiness, metrics, loaded models, the OpenAPI document and its docs page.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use utoipa::OpenApi;
 
+use crate::jobs::{JobService, JobState};
+use crate::server::error::{ApiError, ErrorBody};
 use crate::server::state::AppState;
-use crate::server::types::{ModelEntry, Status};
+use crate::server::types::{
+    JobsStatus, LimitsStatus, LoadedModel, ModelEntry, QueueStatus, ServerStatus, Status,
+};
 
 fn status(status: &str, detail: Option<String>) -> Status {
     Status {
@@ -72,6 +76,91 @@ pub async fn models(State(state): State<AppState>) -> Json<Vec<ModelEntry>> {
     Json(entries)
 }
 
+/// Readiness, loaded models (all of them, with revisions), queue depth, jobs by state and
+/// request limits: what the console's status line shows.
+#[utoipa::path(
+    get,
+    path = "/v1/status",
+    responses(
+        (status = 200, body = ServerStatus),
+        (status = 401, description = "API key required", body = ErrorBody),
+        (status = 403, description = "Invalid API key", body = ErrorBody),
+    ),
+    tag = "status"
+)]
+pub async fn server_status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<ServerStatus>, ApiError> {
+    state.authorize(&headers, None)?;
+    let (status, detail) = state
+        .not_ready_reason()
+        .unwrap_or_else(|| ("ok".into(), None));
+    let mut models = Vec::new();
+    let mut queue = None;
+    let mut analysis = false;
+    if let Ok(engine) = state.engine() {
+        models.push(LoadedModel {
+            task: "translation".into(),
+            source: engine.info.source.clone(),
+        });
+        let mut analyses = 0;
+        if let Some(loaded) = &engine.analysis {
+            analysis = true;
+            let used = loaded.analyzer.models();
+            let named = [
+                ("summarization", used.summarizer),
+                ("embedding", Some(used.embedding)),
+                ("ner", used.ner),
+            ];
+            for (task, source) in named {
+                if let Some(source) = source {
+                    models.push(LoadedModel {
+                        task: task.into(),
+                        source,
+                    });
+                }
+            }
+            analyses = state
+                .config()
+                .limits
+                .max_queued_analyses
+                .saturating_sub(loaded.admitted.available_permits());
+        }
+        queue = Some(QueueStatus {
+            sentences: engine.queue.depth(),
+            analyses,
+        });
+    }
+    let jobs = match state.jobs() {
+        Ok(jobs) => {
+            let recent = jobs.store.recent_jobs(100).await?;
+            let count = |wanted: JobState| recent.iter().filter(|r| r.state() == wanted).count();
+            Some(JobsStatus {
+                queued: count(JobState::Queued),
+                running: count(JobState::Running),
+            })
+        }
+        Err(_) => None,
+    };
+    let limits = &state.config().limits;
+    Ok(Json(ServerStatus {
+        status,
+        detail,
+        version: env!("CARGO_PKG_VERSION").into(),
+        models,
+        analysis,
+        queue,
+        jobs,
+        limits: LimitsStatus {
+            max_chars: limits.max_chars,
+            max_texts: limits.max_texts,
+            max_beams: limits.max_beams,
+        },
+        api_key_required: !state.config().api_keys.is_empty(),
+    }))
+}
+
 /// The OpenAPI description of this server, generated from the code.
 #[derive(OpenApi)]
 #[openapi(
@@ -94,7 +183,8 @@ pub async fn models(State(state): State<AppState>) -> Json<Vec<ModelEntry>> {
         health,
         ready,
         metrics,
-        models
+        models,
+        server_status
     ),
     components(schemas(crate::server::error::ErrorBody))
 )]
