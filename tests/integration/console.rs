@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -350,6 +351,15 @@ fn the_console_analyses_an_article_and_links_sentences_tags_and_evidence() {
             json!(brief["entities"].as_array().map_or(0, Vec::len))
         );
 
+        // Focusing a sentence from the keyboard lights its counterpart too.
+        let focused = browser
+            .eval(
+                "document.querySelector('#original .sentence[data-sentence=\"1\"]').focus(); \
+                 return [...document.querySelectorAll('#translation .sentence.linked')].map(e => e.textContent);",
+                vec![],
+            )
+            .await;
+        assert_eq!(focused, json!([want_english[1]]));
         // Clicking the third French sentence marks its English counterpart.
         browser
             .click("#original .sentence[data-sentence=\"2\"]")
@@ -606,9 +616,44 @@ fn the_console_shows_why_an_article_was_refused() {
             )
             .await;
         assert!(browser.text("#error").await.is_empty());
+        server.shutdown().await.expect("serve returns Ok");
+
+        // A model that cannot be loaded: the status line and the analysis both say so.
+        let broken = TestServer::spawn(ServerConfig {
+            model: dir.path().join("no-model-here").display().to_string(),
+            ..console_config(dir.path())
+        })
+        .await;
+        browser.goto(&broken.url("/")).await;
+        browser
+            .wait_for(
+                "the failed status",
+                "return document.querySelector('#status-line').dataset.state === 'failed';",
+            )
+            .await;
+        assert!(browser
+            .text("#status-line")
+            .await
+            .contains("Model failed to load"));
+        browser
+            .fill("#article", "Le ministre a démissionné mardi.")
+            .await;
+        browser.click("#analyse").await;
+        browser
+            .wait_for(
+                "the error message",
+                "return !document.querySelector('#error').hidden;",
+            )
+            .await;
+        let message = browser.text("#error").await;
+        assert!(message.contains("could not be loaded"), "{message}");
+        assert!(
+            message.contains("no-model-here"),
+            "names what is missing: {message}"
+        );
 
         browser.close().await;
-        server.shutdown().await.expect("serve returns Ok");
+        broken.shutdown().await.expect("serve returns Ok");
     });
 }
 
@@ -624,6 +669,26 @@ fn the_console_runs_a_job_to_done_and_cancels_one_started_elsewhere() {
     run_async(CONSOLE_TEST_LIMIT, async {
         let server = TestServer::start(console_config(dir.path())).await;
         let browser = Browser::start(programs, dir.path()).await;
+        // The tabs work from the keyboard: arrow right from Analyse opens Jobs (and its URL).
+        browser.goto(&server.url("/")).await;
+        browser
+            .client
+            .find(Locator::Css("#tab-analyse"))
+            .await
+            .expect("the Analyse tab")
+            .send_keys(&(Key::Right + ""))
+            .await
+            .expect("keys sent");
+        let shown = browser
+            .eval(
+                "return [document.querySelector('#panel-jobs').hidden, \
+                 document.querySelector('#panel-analyse').hidden, \
+                 document.activeElement.id, location.hash];",
+                vec![],
+            )
+            .await;
+        assert_eq!(shown, json!([false, true, "tab-jobs", "#jobs"]));
+        // …and the jobs view has its own address.
         browser.goto(&server.url("/#jobs")).await;
         assert_eq!(
             browser

@@ -162,7 +162,7 @@ impl TestServer {
     }
 
     /// Starts a server without waiting for its model.
-    async fn spawn(config: ServerConfig) -> Self {
+    pub(crate) async fn spawn(config: ServerConfig) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("local address");
         let (shutdown, signal) = oneshot::channel::<()>();

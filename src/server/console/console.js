@@ -29,6 +29,12 @@ function authHeaders(extra = {}) {
   return key ? { ...extra, Authorization: 'Bearer ' + key } : extra;
 }
 
+/** `text` with a capital first letter and a final full stop. */
+function sentence(text) {
+  const t = text.trim();
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? '' : '.');
+}
+
 /** What to tell the reader about a failed response. */
 function explain(status, body, retryAfter) {
   const said = body && typeof body.error === 'string' ? body.error : '';
@@ -37,12 +43,14 @@ function explain(status, body, retryAfter) {
   switch (status) {
     case 401: return 'This server needs an API key: open Settings (top right) and enter it.';
     case 403: return 'The server refused the API key: check it under Settings.';
-    case 413: return `Too long for this server: ${said} Shorten the text or split it into parts.`;
-    case 429: return `The server is busy: ${said}.${wait}`.replace('..', '.');
-    case 501: return said || 'This server does not offer this feature.';
-    case 503: return code === 'not_ready'
-      ? 'The models are still loading.' + wait
-      : `The server is not ready: ${said}`;
+    case 413: return `Too long for this server: ${said ? sentence(said) : ''} Shorten the text or split it into parts.`;
+    case 429: return (said ? sentence(said) : 'The server is busy.') + wait;
+    case 501: return said ? sentence(said) : 'This server does not offer this feature.';
+    case 503:
+      if (lastStatus && lastStatus.status === 'failed') {
+        return `The server's model could not be loaded (${lastStatus.detail || 'see the server log'}): check its --model setting and restart it.`;
+      }
+      return code === 'not_ready' ? 'The models are still loading.' + wait : `The server is not ready: ${said}`;
     default:
       if (status >= 500) return `The server failed: ${said || 'HTTP ' + status}. If this persists, check the server log.`;
       return said || `The request was refused (HTTP ${status}).`;
@@ -163,6 +171,7 @@ function setUpTabs() {
 let current = null; // { article, analysis }
 let running = null; // AbortController of the analysis in flight
 let limits = null; // from /v1/status
+let lastStatus = null; // the last /v1/status answer
 
 function updateCount() {
   const n = $('#article').value.length;
@@ -531,6 +540,7 @@ async function refreshStatus() {
   try {
     const status = await api('/v1/status');
     limits = status.limits;
+    lastStatus = status;
     updateCount();
     const parts = [];
     if (status.status === 'ok') parts.push('Ready');
