@@ -11,6 +11,7 @@ use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Module, Result, Storage, Tensor};
 use candle_nn::Linear;
 
+use super::packed::{self, PackedMatrix};
 use super::skinny;
 
 /// How a model's weight matrices are stored and multiplied.
@@ -39,6 +40,13 @@ impl Quantization {
 pub enum Dense {
     /// Full precision.
     Float(Linear),
+    /// Full precision, the weight packed for this CPU's kernels ([`packed`]).
+    Packed {
+        /// The packed weight (`[out, in]`).
+        weight: std::sync::Arc<PackedMatrix>,
+        /// The bias, if any.
+        bias: Option<Tensor>,
+    },
     /// Weight quantized to `Q8_0`, bias kept f32.
     Int8 {
         /// The quantized weight (`[out, in]`).
@@ -55,9 +63,17 @@ impl Dense {
     }
 
     /// The same layer stored as `quantization` asks (an int8 layer stays int8). A matrix whose
-    /// input size is not a multiple of the 32-value block stays f32.
+    /// input size is not a multiple of the 32-value block stays f32. On a CPU with AVX2/FMA an
+    /// f32 layer is packed for the CPU's kernels (same values, another layout).
     pub fn quantized(&self, quantization: Quantization) -> Result<Self> {
         match (self, quantization) {
+            (Self::Float(linear), Quantization::None) => match pack(linear.weight())? {
+                Some(weight) => Ok(Self::Packed {
+                    weight: std::sync::Arc::new(weight),
+                    bias: linear.bias().cloned(),
+                }),
+                None => Ok(self.clone()),
+            },
             (Self::Float(linear), Quantization::Int8)
                 if linear.weight().dim(1)? % GgmlDType::Q8_0.block_size() == 0 =>
             {
@@ -67,9 +83,52 @@ impl Dense {
                     bias: linear.bias().cloned(),
                 })
             }
+            (Self::Packed { weight, bias }, Quantization::Int8)
+                if weight.cols() % GgmlDType::Q8_0.block_size() == 0 =>
+            {
+                let rows = Tensor::from_vec(
+                    weight.to_rows(),
+                    (weight.rows(), weight.cols()),
+                    &candle_core::Device::Cpu,
+                )?;
+                Self::Float(Linear::new(rows, bias.clone())).quantized(Quantization::Int8)
+            }
             _ => Ok(self.clone()),
         }
     }
+}
+
+/// `weight` packed for the CPU kernels, or `None` where they do not apply (another device or
+/// dtype, a CPU without AVX2/FMA).
+pub fn pack(weight: &Tensor) -> Result<Option<PackedMatrix>> {
+    if !weight.device().is_cpu() || weight.dtype() != DType::F32 || !packed::supported() {
+        return Ok(None);
+    }
+    let (n, k) = weight.dims2()?;
+    let values = weight.flatten_all()?;
+    let (storage, layout) = values.storage_and_layout();
+    let Storage::Cpu(storage) = &*storage else {
+        return Ok(None);
+    };
+    let w = &storage.as_slice::<f32>()?[layout.start_offset()..layout.start_offset() + n * k];
+    Ok(Some(PackedMatrix::pack(w, n, k)))
+}
+
+/// `xs Wᵀ` with a packed `W`.
+fn packed_product(xs: &Tensor, weight: &PackedMatrix) -> Result<Tensor> {
+    let k = weight.cols();
+    let dims = xs.dims();
+    if dims.last() != Some(&k) {
+        candle_core::bail!("dense layer of {k} inputs applied to a tensor of shape {dims:?}");
+    }
+    let rows = xs.elem_count() / k.max(1);
+    let x = xs.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    let y = weight.matmul_transposed(&x, rows);
+    let mut shape = dims.to_vec();
+    if let Some(last) = shape.last_mut() {
+        *last = weight.rows();
+    }
+    Tensor::from_vec(y, shape, xs.device())
 }
 
 /// `xs Wᵀ` with the few-rows kernel when it applies (CPU, f32, at most
@@ -112,6 +171,13 @@ impl Module for Dense {
                 },
                 None => linear.forward(xs),
             },
+            Self::Packed { weight, bias } => {
+                let ys = packed_product(xs, weight)?;
+                match bias {
+                    Some(bias) => ys.broadcast_add(bias),
+                    None => Ok(ys),
+                }
+            }
             Self::Int8 { weight, bias } => {
                 let ys = weight.forward(&xs.contiguous()?)?;
                 match bias {

@@ -4,6 +4,7 @@
 //! - [`config`]: the architecture as data (Marian and BART differ only there).
 //! - [`attention`]: multi-head attention with explicit key/value tensors.
 //! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
+//! - [`packed`]: weight matrices packed at load for the CPU's f32 products (BLIS-style GEMM).
 //! - [`skinny`]: products of a few rows with a weight matrix (one sentence's decoding step).
 //! - [`seq2seq`]: encoder, decoder and per-request [`seq2seq::DecoderState`].
 //! - [`generate`]: greedy and beam search with transformers' semantics, architecture-agnostic.
@@ -14,6 +15,7 @@ pub mod config;
 pub mod cpu;
 pub mod generate;
 pub mod linear;
+pub mod packed;
 pub mod seq2seq;
 pub mod session;
 pub mod skinny;

@@ -5,12 +5,15 @@
 //! conversion. Per-input state ([`DecoderState`]) lives outside the model: the model itself is
 //! immutable and can serve any number of requests at once.
 
+use std::sync::Arc;
+
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{layer_norm, Embedding, LayerNorm, VarBuilder};
 
 use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
 use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
-use super::linear::{dense, Dense, Quantization};
+use super::linear::{self, dense, Dense, Quantization};
+use super::packed::PackedMatrix;
 
 fn activate(activation: Activation, xs: &Tensor) -> Result<Tensor> {
     match activation {
@@ -40,10 +43,44 @@ fn sinusoidal_table(positions: usize, dim: usize, device: &Device) -> Result<Ten
     Tensor::from_vec(table, (positions, dim), device)
 }
 
+/// A token embedding table: a tensor, or the packed output projection it is tied to (the model
+/// then keeps one copy of the 59,514 × 512 table instead of two).
+#[derive(Debug, Clone)]
+enum TokenTable {
+    Tensor(Embedding),
+    Packed(Arc<PackedMatrix>),
+}
+
+impl TokenTable {
+    /// Embeds `ids` (`[batch, time]`) as `[batch, time, hidden]`.
+    fn forward(&self, ids: &Tensor) -> Result<Tensor> {
+        match self {
+            Self::Tensor(embedding) => embedding.forward(ids),
+            Self::Packed(table) => {
+                let (batch, time) = ids.dims2()?;
+                let hidden = table.cols();
+                let ids = ids.flatten_all()?.to_dtype(DType::U32)?.to_vec1::<u32>()?;
+                let mut values = vec![0f32; ids.len() * hidden];
+                for (&id, row) in ids.iter().zip(values.chunks_exact_mut(hidden)) {
+                    if id as usize >= table.rows() {
+                        candle_core::bail!(
+                            "token id {id} is outside the vocabulary of {}",
+                            table.rows()
+                        );
+                    }
+                    table.row_into(id as usize, row);
+                }
+                // Packed tables exist on the CPU only.
+                Tensor::from_vec(values, (batch, time, hidden), &Device::Cpu)
+            }
+        }
+    }
+}
+
 /// Token + position embedding (with optional scaling and layer norm) of one side of the model.
 #[derive(Debug, Clone)]
 struct Embeddings {
-    tokens: Embedding,
+    tokens: TokenTable,
     positions: Tensor,
     position_offset: usize,
     scale: f64,
@@ -51,7 +88,7 @@ struct Embeddings {
 }
 
 impl Embeddings {
-    fn new(cfg: &Seq2SeqConfig, tokens: Embedding, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &Seq2SeqConfig, tokens: TokenTable, vb: VarBuilder) -> Result<Self> {
         let (positions, position_offset) = match cfg.position_embedding {
             PositionEmbedding::Sinusoidal => (
                 sinusoidal_table(cfg.max_position_embeddings, cfg.d_model, vb.device())?,
@@ -335,13 +372,25 @@ impl Seq2Seq {
     ) -> Result<Self> {
         let shape = (cfg.vocab_size, cfg.d_model);
         let shared = first_present(&vb, &SHARED_EMBEDDING_NAMES, shape)?;
-        let side_embedding = |side: &str| -> Result<Tensor> {
+        let tied = !vb.contains_tensor("lm_head.weight");
+        // A tied f32 table is packed once for the CPU kernels: it serves as output projection
+        // and for the token lookups of the sides that share it, and the tensor is dropped.
+        let packed_shared = match (tied, quantization) {
+            (true, Quantization::None) => linear::pack(&shared)?.map(Arc::new),
+            _ => None,
+        };
+        let side_table = |side: &str| -> Result<TokenTable> {
             let name = format!("model.{side}.embed_tokens.weight");
             if vb.contains_tensor(&name) {
-                vb.get(shape, &name)
-            } else {
-                Ok(shared.clone())
+                return Ok(TokenTable::Tensor(Embedding::new(
+                    vb.get(shape, &name)?,
+                    cfg.d_model,
+                )));
             }
+            Ok(match &packed_shared {
+                Some(table) => TokenTable::Packed(Arc::clone(table)),
+                None => TokenTable::Tensor(Embedding::new(shared.clone(), cfg.d_model)),
+            })
         };
         let final_norm = |prefix: &str| -> Result<Option<LayerNorm>> {
             match cfg.norm_placement {
@@ -353,16 +402,22 @@ impl Seq2Seq {
                 NormPlacement::Post => Ok(None),
             }
         };
-        let encoder_embeddings = Embeddings::new(
-            cfg,
-            Embedding::new(side_embedding("encoder")?, cfg.d_model),
-            vb.pp("model.encoder"),
-        )?;
-        let decoder_embeddings = Embeddings::new(
-            cfg,
-            Embedding::new(side_embedding("decoder")?, cfg.d_model),
-            vb.pp("model.decoder"),
-        )?;
+        let encoder_embeddings =
+            Embeddings::new(cfg, side_table("encoder")?, vb.pp("model.encoder"))?;
+        let decoder_embeddings =
+            Embeddings::new(cfg, side_table("decoder")?, vb.pp("model.decoder"))?;
+        let lm_head = match (&packed_shared, tied) {
+            (Some(table), _) => Dense::Packed {
+                weight: Arc::clone(table),
+                bias: None,
+            },
+            (None, true) => Dense::new(shared.clone(), None).quantized(quantization)?,
+            (None, false) => {
+                Dense::new(vb.get(shape, "lm_head.weight")?, None).quantized(quantization)?
+            }
+        };
+        // Whatever still needs the f32 table holds a clone; the rest of the load goes without it.
+        drop(shared);
         let encoder_layers = (0..cfg.encoder_layers)
             .map(|i| {
                 EncoderLayer::new(cfg, vb.pp(format!("model.encoder.layers.{i}")))?
@@ -375,11 +430,6 @@ impl Seq2Seq {
                     .quantized(quantization)
             })
             .collect::<Result<Vec<_>>>()?;
-        let lm_head = if vb.contains_tensor("lm_head.weight") {
-            vb.get(shape, "lm_head.weight")?
-        } else {
-            shared.clone()
-        };
         let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
             Some(vb.get((1, cfg.vocab_size), "final_logits_bias")?)
         } else {
@@ -393,7 +443,7 @@ impl Seq2Seq {
             decoder_embeddings,
             decoder_layers,
             decoder_final_norm: final_norm("model.decoder")?,
-            lm_head: Dense::new(lm_head, None).quantized(quantization)?,
+            lm_head,
             final_logits_bias,
             vocab_size: cfg.vocab_size,
             quantization,
