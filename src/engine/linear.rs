@@ -1,6 +1,8 @@
 //! Dense (fully connected) layers in full precision or quantized to 8 bits.
 //!
-//! Full precision is candle's [`Linear`] (an f32 GEMM). The int8 mode quantizes each weight
+//! Full precision: on a CPU with AVX2/FMA the weight is packed at load for [`packed`]'s GEMM
+//! (`Dense::Packed`); elsewhere it stays candle's [`Linear`] (the few-rows kernel `skinny` on the
+//! CPU, candle's GEMM otherwise). The int8 mode quantizes each weight
 //! matrix at load time to ggml's `Q8_0` format (blocks of 32 signed bytes with one f16 scale:
 //! 8.5 bits per weight) and multiplies with candle's quantized kernels, which quantize the
 //! activations on the fly to the same format and use AVX2/FMA dot products when the CPU has them
