@@ -7,7 +7,7 @@
 //! are packed in blocks of 6 (cheap: a step's activations), and a 6×16 register tile (12 AVX2
 //! accumulators, FMA; chosen at run time) does the arithmetic, `KC` inputs at a time so a panel
 //! slice stays in L1 while every row block passes over it. Output columns are split across
-//! rayon's threads in chunks of [`PANELS_PER_TASK`] panels: every weight is read from memory
+//! rayon's threads in chunks of `PANELS_PER_TASK` panels: every weight is read from memory
 //! once per call, whatever the number of rows.
 //!
 //! Packing at load (instead of per call, as a general GEMM must) is what makes this pay: the
