@@ -85,7 +85,14 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// Kills chromedriver with the browser it started (its process group), so a test that
+    /// fails before closing the session leaves no Chromium behind.
     fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Ok(group) = i32::try_from(self.driver.id()) {
+            // SAFETY: kill(2) has no memory-safety preconditions; the group is the driver's own.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -99,7 +106,11 @@ impl Browser {
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
-        let mut driver = Command::new(&driver)
+        let mut command = Command::new(&driver);
+        // A process group of its own: dropping the Browser kills chromedriver and Chromium.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut driver = command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
