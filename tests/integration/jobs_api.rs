@@ -349,6 +349,36 @@ fn a_cancelled_job_runs_no_more_items_and_keeps_its_results() {
     });
 }
 
+/// Regression: a job body over the limit was answered 413 before it was read, so a client still
+/// sending saw a broken pipe instead of the answer (it failed CI once, under load).
+#[test]
+fn a_job_body_over_the_limit_is_answered_413_even_while_the_client_is_still_sending() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    run_async(TEST_LIMIT, async {
+        let mut config = jobs_config(&dir.path().join("jobs.db"));
+        if let Some(jobs) = config.jobs.as_mut() {
+            jobs.max_body_bytes = 64 * 1024;
+        }
+        let server = TestServer::start(config).await;
+        // 2 MB: the client is certainly still writing when the server has decided.
+        let big = jsonl(1).repeat(20_000);
+        assert!(big.len() > 2_000_000);
+        for _ in 0..5 {
+            let message = submit_jsonl(
+                &server.client,
+                &server.base_url,
+                "task=translate",
+                big.clone(),
+            )
+            .await
+            .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+            assert!(message.contains("65536"), "{message}");
+        }
+        server.assert_still_serves().await;
+        server.shutdown().await.expect("serve returns Ok");
+    });
+}
+
 #[test]
 fn jobs_answer_404_413_415_422_and_malformed_lines_become_error_results() {
     let dir = tempfile::tempdir().expect("temp dir");

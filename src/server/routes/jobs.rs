@@ -41,6 +41,30 @@ const CHUNK: usize = 256;
 /// Most jobs `GET /v1/jobs` lists.
 const MAX_LISTED: usize = 100;
 
+/// How much of a body over the limit is still read (and discarded) before answering 413: a
+/// client that is still sending when the server closes the connection sees a broken pipe instead
+/// of the answer. Bodies further over the limit are cut off.
+const DRAIN_CAP: usize = 8 << 20;
+
+/// The body if it has at most `limit` bytes; `None` when it is longer (after reading on, without
+/// keeping them, up to [`DRAIN_CAP`] more bytes).
+async fn read_body(body: Body, limit: usize) -> Result<Option<Bytes>, axum::Error> {
+    use futures::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        seen = seen.saturating_add(chunk.len());
+        if seen <= limit {
+            kept.extend_from_slice(&chunk);
+        } else if seen > limit.saturating_add(DRAIN_CAP) {
+            return Ok(None);
+        }
+    }
+    Ok((seen <= limit).then(|| Bytes::from(kept)))
+}
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -240,6 +264,10 @@ pub async fn create_job(
         .and_then(|v| v.parse::<u64>().ok());
     if let Some(length) = declared {
         if length > limit as u64 {
+            if length <= (limit + DRAIN_CAP) as u64 {
+                // Let the client finish sending, so it reads this answer, not a broken pipe.
+                let _ = read_body(request.into_body(), 0).await;
+            }
             return Err(too_large(length.to_string()));
         }
     }
@@ -262,9 +290,10 @@ pub async fn create_job(
             "send the items as JSONL (`Content-Type: application/x-ndjson` or `application/jsonl`) or as JSON `{\"task\", \"items\"}` (`application/json`)".into(),
         ));
     }
-    let body: Bytes = axum::body::to_bytes(request.into_body(), limit)
+    let body: Bytes = read_body(request.into_body(), limit)
         .await
-        .map_err(|_| too_large(format!("more than {limit}")))?;
+        .map_err(|e| ApiError::BadRequest(format!("could not read the request body: {e}")))?
+        .ok_or_else(|| too_large(format!("more than {limit}")))?;
     let max_chars = state.config().limits.max_chars;
     let (task, options, items) = if jsonl {
         let Query(query) = query
