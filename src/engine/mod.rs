@@ -5,7 +5,7 @@
 //! - [`attention`]: multi-head attention with explicit key/value tensors.
 //! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
 //! - [`packed`]: weight matrices packed at load for the CPU's f32 products (BLIS-style GEMM).
-//! - [`skinny`]: products of a few rows with a weight matrix (one sentence's decoding step).
+//! - [`skinny`]: products of a few rows with an unpacked weight matrix (CPUs without AVX2/FMA).
 //! - [`seq2seq`]: encoder, decoder and per-request [`seq2seq::DecoderState`].
 //! - [`generate`]: greedy and beam search with transformers' semantics, architecture-agnostic.
 //! - [`session`]: glue that runs a batch of token sequences through encoder, decoder and search.

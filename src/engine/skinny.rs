@@ -1,12 +1,12 @@
 //! Products of a few rows with a weight matrix, `y = x Wᵀ` for `x` of at most [`MAX_ROWS`] rows
 //! and `W` stored as the checkpoint has it (`[out, in]`, row-major), on the CPU in f32.
 //!
-//! This is what one decoding step of one sentence (greedy) or one sentence's beams costs: with a
-//! handful of rows the product is bound by reading the weights, and a general GEMM (candle's
-//! `gemm` crate) packs and strides through them at a fraction of the memory bandwidth (about
-//! 7 GB/s for opus-mt's 122 MB output projection here). Here each weight row is read once, for
-//! all input rows at once, with 8-lane FMA dot products (AVX2 chosen at run time), the output
-//! columns split across rayon's threads.
+//! This is the fallback for CPUs without AVX2/FMA, where weights are not packed (`packed`
+//! handles every row count where they are): with a handful of rows the product is bound by
+//! reading the weights, and a general GEMM (candle's `gemm` crate) packs and strides through
+//! them at a fraction of the memory bandwidth. Here each weight row is read once, for all input
+//! rows at once, with 8-lane dot products the compiler vectorizes, the output columns split
+//! across rayon's threads.
 
 use rayon::prelude::*;
 
@@ -53,49 +53,7 @@ pub fn matmul_transposed(x: &[f32], rows: usize, w: &[f32], n: usize, k_dim: usi
 }
 
 fn dot_columns(x: &[f32], rows: usize, w: &[f32], k_dim: usize, out: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the CPU supports the features the function is compiled for.
-            return unsafe { dot_columns_avx2(x, rows, w, k_dim, out) };
-        }
-    }
     dot_columns_portable(x, rows, w, k_dim, out)
-}
-
-/// Each weight row is loaded once, 8 floats at a time, and multiplied into one accumulator per
-/// input row.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn dot_columns_avx2(x: &[f32], rows: usize, w: &[f32], k_dim: usize, out: &mut [f32]) {
-    use std::arch::x86_64::*;
-    let body = k_dim - k_dim % 8;
-    for (weights, column) in w.chunks_exact(k_dim).zip(out.chunks_exact_mut(rows)) {
-        let mut acc = [_mm256_setzero_ps(); MAX_ROWS];
-        let mut i = 0;
-        while i < body {
-            // SAFETY: i + 8 <= body <= k_dim, within `weights` and within each input row.
-            let wv = _mm256_loadu_ps(weights.as_ptr().add(i));
-            for (r, sum) in acc.iter_mut().enumerate().take(rows) {
-                let xv = _mm256_loadu_ps(x.as_ptr().add(r * k_dim + i));
-                *sum = _mm256_fmadd_ps(xv, wv, *sum);
-            }
-            i += 8;
-        }
-        for (r, value) in column.iter_mut().enumerate() {
-            let sum = acc[r];
-            let halves = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));
-            let pairs = _mm_add_ps(halves, _mm_movehl_ps(halves, halves));
-            let single = _mm_add_ss(pairs, _mm_shuffle_ps(pairs, pairs, 1));
-            let tail: f32 = x[r * k_dim + body..(r + 1) * k_dim]
-                .iter()
-                .zip(&weights[body..])
-                .map(|(a, b)| a * b)
-                .sum();
-            *value = _mm_cvtss_f32(single) + tail;
-        }
-    }
 }
 
 #[inline(always)]
