@@ -116,8 +116,8 @@ pub fn pack(weight: &Tensor) -> Result<Option<PackedMatrix>> {
     Ok(Some(PackedMatrix::pack(w, n, k)))
 }
 
-/// `xs Wᵀ` with a packed `W`.
-fn packed_product(xs: &Tensor, weight: &PackedMatrix) -> Result<Tensor> {
+/// `xs Wᵀ + bias` with a packed `W` (the bias added in the product's first pass).
+fn packed_product(xs: &Tensor, weight: &PackedMatrix, bias: Option<&Tensor>) -> Result<Tensor> {
     let k = weight.cols();
     let dims = xs.dims();
     if dims.last() != Some(&k) {
@@ -125,7 +125,16 @@ fn packed_product(xs: &Tensor, weight: &PackedMatrix) -> Result<Tensor> {
     }
     let rows = xs.elem_count() / k.max(1);
     let x = xs.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-    let y = weight.matmul_transposed(&x, rows);
+    let bias = bias
+        .map(|b| b.to_dtype(DType::F32)?.to_vec1::<f32>())
+        .transpose()?;
+    if bias.as_ref().is_some_and(|b| b.len() != weight.rows()) {
+        candle_core::bail!(
+            "bias of a dense layer with {} outputs has the wrong size",
+            weight.rows()
+        );
+    }
+    let y = weight.matmul_transposed(&x, rows, bias.as_deref());
     let mut shape = dims.to_vec();
     if let Some(last) = shape.last_mut() {
         *last = weight.rows();
@@ -173,13 +182,7 @@ impl Module for Dense {
                 },
                 None => linear.forward(xs),
             },
-            Self::Packed { weight, bias } => {
-                let ys = packed_product(xs, weight)?;
-                match bias {
-                    Some(bias) => ys.broadcast_add(bias),
-                    None => Ok(ys),
-                }
-            }
+            Self::Packed { weight, bias } => packed_product(xs, weight, bias.as_ref()),
             Self::Int8 { weight, bias } => {
                 let ys = weight.forward(&xs.contiguous()?)?;
                 match bias {

@@ -134,20 +134,27 @@ impl PackedMatrix {
         w
     }
 
-    /// `x Wᵀ` for `x` of `m` rows (`m × cols`, row-major): `m × rows` values, row-major.
+    /// `x Wᵀ (+ bias)` for `x` of `m` rows (`m × cols`, row-major): `m × rows` values,
+    /// row-major. `bias`, when given, holds one value per output (`rows`).
     ///
     /// # Panics
-    /// When `x.len() != m * cols`, or when the CPU is not [`supported`] (packed matrices are
-    /// only built where it is).
-    pub fn matmul_transposed(&self, x: &[f32], m: usize) -> Vec<f32> {
+    /// When `x.len() != m * cols` or the bias has the wrong length, or when the CPU is not
+    /// [`supported`] (packed matrices are only built where it is).
+    pub fn matmul_transposed(&self, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32> {
         let (n, k) = (self.rows, self.cols);
         assert_eq!(x.len(), m * k, "input length");
+        assert!(bias.is_none_or(|b| b.len() == n), "bias length");
         assert!(supported(), "packed products need AVX2 and FMA");
-        let mut out = vec![0f32; m * n];
         if m == 0 || n == 0 || k == 0 {
-            return out;
+            return match bias {
+                Some(bias) => bias.repeat(m),
+                None => vec![0f32; m * n],
+            };
         }
         let packed_x = pack_inputs(x, m, k);
+        // Every value is written by the first pass over the inputs (k > 0), so the buffer is
+        // not zeroed first.
+        let mut out: Vec<f32> = Vec::with_capacity(m * n);
         let output = SharedOutput(out.as_mut_ptr());
         let panels = n.div_ceil(NR);
         (0..panels.div_ceil(PANELS_PER_TASK))
@@ -156,23 +163,26 @@ impl PackedMatrix {
                 let first = task * PANELS_PER_TASK;
                 let count = PANELS_PER_TASK.min(panels - first);
                 // SAFETY: each task writes only the output columns of its own panels, which no
-                // other task touches; `out` outlives the loop; AVX2/FMA are present (asserted).
-                unsafe { self.panel_range(&packed_x, m, first, count, &output) };
+                // other task touches; `out` has room for m × n values; AVX2/FMA are present.
+                unsafe { self.panel_range(&packed_x, m, first, count, bias, &output) };
             });
+        // SAFETY: the tasks above wrote all m × n values (every panel, every row).
+        unsafe { out.set_len(m * n) };
         out
     }
 
     /// Computes the output columns of panels `first..first + count` for every row.
     ///
     /// # Safety
-    /// No other thread may access those columns of `output` (`m × rows`) meanwhile, and the CPU
-    /// must support AVX2 and FMA.
+    /// `output` must have room for `m × rows` values, no other thread may access those columns
+    /// meanwhile, and the CPU must support AVX2 and FMA.
     unsafe fn panel_range(
         &self,
         packed_x: &[f32],
         m: usize,
         first: usize,
         count: usize,
+        bias: Option<&[f32]>,
         output: &SharedOutput,
     ) {
         let (n, k) = (self.rows, self.cols);
@@ -185,24 +195,21 @@ impl PackedMatrix {
                 for panel in first..first + count {
                     let b = &self.panels[self.offset(panel, k0)..][..kc * NR];
                     let col = panel * NR;
-                    let width = NR.min(n - col);
+                    let tile = Tile {
+                        width: NR.min(n - col),
+                        stride: n,
+                        start: match (k0, bias) {
+                            (0, Some(bias)) => Start::Bias(&bias[col..]),
+                            (0, None) => Start::Zero,
+                            _ => Start::Accumulate,
+                        },
+                    };
                     for block in blocks.clone() {
                         let a = &packed_x[x_offset + block * MR * kc..][..MR * kc];
-                        let mut tile = [0f32; MR * NR];
-                        kernel(kc, a, b, &mut tile);
-                        for r in 0..MR.min(m - block * MR) {
-                            // SAFETY: the row is < m and columns col..col + width belong to
-                            // this task's panels of an m × n buffer.
-                            let target = output.0.add((block * MR + r) * n + col);
-                            let values = &tile[r * NR..r * NR + width];
-                            if k0 == 0 {
-                                std::ptr::copy_nonoverlapping(values.as_ptr(), target, width);
-                            } else {
-                                for (j, &value) in values.iter().enumerate() {
-                                    *target.add(j) += value;
-                                }
-                            }
-                        }
+                        // SAFETY: rows block·6.. of columns col..col + width lie in this task's
+                        // part of the m × n output.
+                        let c = output.0.add(block * MR * n + col);
+                        kernel(MR.min(m - block * MR), kc, a, b, c, &tile);
                     }
                 }
             }
@@ -238,34 +245,91 @@ fn pack_inputs(x: &[f32], m: usize, k: usize) -> Vec<f32> {
     packed
 }
 
-/// `tile[r * 16 + j] = Σ_p a[p * 6 + r] · b[p * 16 + j]`.
+/// What an output tile starts from before the products of one input block are added.
+#[derive(Clone, Copy)]
+enum Start<'a> {
+    /// Zero (the first input block, no bias).
+    Zero,
+    /// The bias values of the tile's columns (the first input block).
+    Bias(&'a [f32]),
+    /// The values already in the output (the later input blocks).
+    Accumulate,
+}
+
+/// Where a kernel's output tile lies: `width` (≤ 16) columns of rows `stride` apart.
+struct Tile<'a> {
+    width: usize,
+    stride: usize,
+    start: Start<'a>,
+}
+
+/// `c[r, j] = start[r, j] + Σ_p a[p * 6 + r] · b[p * 16 + j]` for the first `rows` rows and
+/// `tile.width` columns.
 ///
 /// # Safety
-/// The CPU must support AVX2 and FMA.
+/// The CPU must support AVX2 and FMA; `c` must be valid for those rows and columns.
 #[inline(always)]
-unsafe fn kernel(kc: usize, a: &[f32], b: &[f32], tile: &mut [f32; MR * NR]) {
+unsafe fn kernel(rows: usize, kc: usize, a: &[f32], b: &[f32], c: *mut f32, tile: &Tile) {
     #[cfg(target_arch = "x86_64")]
     {
-        kernel_avx2(kc, a, b, tile)
+        match rows {
+            6 => kernel_avx2::<6>(kc, a, b, c, tile),
+            5 => kernel_avx2::<5>(kc, a, b, c, tile),
+            4 => kernel_avx2::<4>(kc, a, b, c, tile),
+            3 => kernel_avx2::<3>(kc, a, b, c, tile),
+            2 => kernel_avx2::<2>(kc, a, b, c, tile),
+            _ => kernel_avx2::<1>(kc, a, b, c, tile),
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = (kc, a, b, tile);
+        let _ = (rows, kc, a, b, c, tile);
         unreachable!("packed matrices are only built on CPUs with AVX2")
     }
 }
 
+/// The AVX2/FMA kernel for `R` rows: `2R` accumulators of eight columns, loaded from (or set
+/// to) the tile's start, `kc` rank-one updates, stored once. Partial tiles use masked loads and
+/// stores.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn kernel_avx2(kc: usize, a: &[f32], b: &[f32], tile: &mut [f32; MR * NR]) {
+unsafe fn kernel_avx2<const R: usize>(kc: usize, a: &[f32], b: &[f32], c: *mut f32, tile: &Tile) {
     use std::arch::x86_64::*;
     assert!(a.len() >= kc * MR && b.len() >= kc * NR, "kernel operands");
-    let (mut c00, mut c01) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let (mut c10, mut c11) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let (mut c20, mut c21) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let (mut c30, mut c31) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let (mut c40, mut c41) = (_mm256_setzero_ps(), _mm256_setzero_ps());
-    let (mut c50, mut c51) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let full = tile.width == NR;
+    let lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    let width = _mm256_set1_epi32(tile.width as i32);
+    let mask_low = _mm256_cmpgt_epi32(width, lanes);
+    let mask_high = _mm256_cmpgt_epi32(width, _mm256_add_epi32(lanes, _mm256_set1_epi32(8)));
+    // A macro rather than a closure, so the intrinsics stay inlined under this function's
+    // target features.
+    macro_rules! load {
+        ($p:expr) => {
+            if full {
+                [_mm256_loadu_ps($p), _mm256_loadu_ps($p.add(8))]
+            } else {
+                [
+                    _mm256_maskload_ps($p, mask_low),
+                    _mm256_maskload_ps($p.add(8), mask_high),
+                ]
+            }
+        };
+    }
+    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    match tile.start {
+        Start::Zero => {}
+        Start::Bias(bias) => {
+            let values = load!(bias.as_ptr());
+            for row in acc.iter_mut() {
+                *row = values;
+            }
+        }
+        Start::Accumulate => {
+            for (r, row) in acc.iter_mut().enumerate() {
+                *row = load!(c.add(r * tile.stride) as *const f32);
+            }
+        }
+    }
     let mut pa = a.as_ptr();
     let mut pb = b.as_ptr();
     for _ in 0..kc {
@@ -275,39 +339,23 @@ unsafe fn kernel_avx2(kc: usize, a: &[f32], b: &[f32], tile: &mut [f32; MR * NR]
         // SAFETY: kc steps of 6 (a) and 16 (b) values stay within the slices (asserted).
         let b0 = _mm256_loadu_ps(pb);
         let b1 = _mm256_loadu_ps(pb.add(8));
-        let a0 = _mm256_broadcast_ss(&*pa);
-        c00 = _mm256_fmadd_ps(a0, b0, c00);
-        c01 = _mm256_fmadd_ps(a0, b1, c01);
-        let a1 = _mm256_broadcast_ss(&*pa.add(1));
-        c10 = _mm256_fmadd_ps(a1, b0, c10);
-        c11 = _mm256_fmadd_ps(a1, b1, c11);
-        let a2 = _mm256_broadcast_ss(&*pa.add(2));
-        c20 = _mm256_fmadd_ps(a2, b0, c20);
-        c21 = _mm256_fmadd_ps(a2, b1, c21);
-        let a3 = _mm256_broadcast_ss(&*pa.add(3));
-        c30 = _mm256_fmadd_ps(a3, b0, c30);
-        c31 = _mm256_fmadd_ps(a3, b1, c31);
-        let a4 = _mm256_broadcast_ss(&*pa.add(4));
-        c40 = _mm256_fmadd_ps(a4, b0, c40);
-        c41 = _mm256_fmadd_ps(a4, b1, c41);
-        let a5 = _mm256_broadcast_ss(&*pa.add(5));
-        c50 = _mm256_fmadd_ps(a5, b0, c50);
-        c51 = _mm256_fmadd_ps(a5, b1, c51);
+        for (r, row) in acc.iter_mut().enumerate() {
+            let x = _mm256_broadcast_ss(&*pa.add(r));
+            row[0] = _mm256_fmadd_ps(x, b0, row[0]);
+            row[1] = _mm256_fmadd_ps(x, b1, row[1]);
+        }
         pa = pa.add(MR);
         pb = pb.add(NR);
     }
-    let out = tile.as_mut_ptr();
-    let rows = [
-        (c00, c01),
-        (c10, c11),
-        (c20, c21),
-        (c30, c31),
-        (c40, c41),
-        (c50, c51),
-    ];
-    for (r, (low, high)) in rows.into_iter().enumerate() {
-        _mm256_storeu_ps(out.add(r * NR), low);
-        _mm256_storeu_ps(out.add(r * NR + 8), high);
+    for (r, [low, high]) in acc.into_iter().enumerate() {
+        let target = c.add(r * tile.stride);
+        if full {
+            _mm256_storeu_ps(target, low);
+            _mm256_storeu_ps(target.add(8), high);
+        } else {
+            _mm256_maskstore_ps(target, mask_low, low);
+            _mm256_maskstore_ps(target.add(8), mask_high, high);
+        }
     }
 }
 
@@ -347,8 +395,20 @@ mod tests {
             let w: Vec<f32> = (0..n * k)
                 .map(|i| ((i * 5 % 11) as f32) * 0.25 - 1.0)
                 .collect();
-            let got = PackedMatrix::pack(&w, n, k).matmul_transposed(&x, m);
+            let bias: Vec<f32> = (0..n).map(|j| j as f32 * 0.125 - 2.0).collect();
+            let packed = PackedMatrix::pack(&w, n, k);
+            let got = packed.matmul_transposed(&x, m, None);
             let want = naive(&x, m, &w, n, k);
+            let with_bias = packed.matmul_transposed(&x, m, Some(&bias));
+            for (i, (g, e)) in with_bias.iter().zip(&want).enumerate() {
+                let e = e + bias[i % n];
+                assert!(
+                    (g - e).abs() <= 1e-4 * e.abs().max(1.0),
+                    "({m},{n},{k}) with bias [{}, {}]: {g} vs {e}",
+                    i / n,
+                    i % n
+                );
+            }
             for (i, (g, e)) in got.iter().zip(&want).enumerate() {
                 assert!(
                     (g - e).abs() <= 1e-4 * e.abs().max(1.0),

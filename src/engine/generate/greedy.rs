@@ -6,8 +6,8 @@
 use rayon::prelude::*;
 
 use super::{
-    log_softmax_in_place, stop_reason, GenerateError, GenerationConfig, Hypothesis,
-    LogitsProcessors, StepDecoder, StopReason,
+    log_softmax_at, stop_reason, GenerateError, GenerationConfig, Hypothesis, LogitsProcessors,
+    StepDecoder, StopReason,
 };
 
 /// Index of the first maximum, like `torch.argmax`.
@@ -66,10 +66,12 @@ pub(super) fn search(
                 // The score is the log-probability under the processed scores; renormalized
                 // scores already are log-probabilities (a second log-softmax would change them by
                 // ~1e-7).
-                if !processors.renormalizes() {
-                    log_softmax_in_place(&mut scores);
-                }
-                (token, scores[token])
+                let log_prob = if processors.renormalizes() {
+                    scores[token]
+                } else {
+                    log_softmax_at(&scores, token)
+                };
+                (token, log_prob)
             })
             .collect();
         for (&i, (token, log_prob)) in active.iter().zip(chosen) {
