@@ -5,7 +5,9 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
+use rayon::prelude::*;
 
+use super::kv_cache::KvView;
 use super::linear::{dense, Dense, Quantization};
 
 /// Keys and values of one attention layer, shaped `[batch, heads, time, head_dim]`.
@@ -103,6 +105,117 @@ impl Attention {
         let context = context.transpose(1, 2)?.reshape((batch, time, d_model))?;
         self.out_proj.forward(&context)
     }
+}
+
+impl Attention {
+    /// Projects `xs` (`[rows, 1, d_model]`, one new position per row) to its keys and values in
+    /// host memory, `[rows, heads × head_dim]` each: the layout [`super::kv_cache::KvCache::append`]
+    /// takes.
+    pub fn project_kv_step(&self, xs: &Tensor) -> Result<(Vec<f32>, Vec<f32>)> {
+        Ok((
+            self.k_proj.forward(xs)?.flatten_all()?.to_vec1::<f32>()?,
+            self.v_proj.forward(xs)?.flatten_all()?.to_vec1::<f32>()?,
+        ))
+    }
+
+    /// Attends from one new position per row (`xs`: `[rows, 1, d_model]`) to the keys and
+    /// values of `kv` held in host memory, with an optional additive `mask` (`[rows, kv.len]`).
+    /// The same arithmetic as [`Attention::forward`], without the reshapes and copies.
+    pub fn forward_step(&self, xs: &Tensor, kv: KvView, mask: Option<&[f32]>) -> Result<Tensor> {
+        let (rows, time, d_model) = xs.dims3()?;
+        if time != 1 {
+            candle_core::bail!("a step attends from one position per row, not {time}");
+        }
+        let mut queries = self.q_proj.forward(xs)?.flatten_all()?.to_vec1::<f32>()?;
+        let scaling = self.scaling as f32;
+        for q in queries.iter_mut() {
+            *q *= scaling;
+        }
+        let context = attend_one(&queries, self.heads, self.head_dim, kv, mask)?;
+        let context = Tensor::from_vec(context, (rows, 1, d_model), xs.device())?;
+        self.out_proj.forward(&context)
+    }
+}
+
+/// Scaled dot-product attention of one query per row and head: `queries` is
+/// `[rows, heads × head_dim]` (already scaled), `mask` (optional, additive) `[rows, kv.len]`.
+/// Returns the context `[rows, heads × head_dim]`. Row-heads run in parallel.
+///
+/// # Errors
+/// When the sizes of the queries, the view and the mask disagree.
+pub fn attend_one(
+    queries: &[f32],
+    heads: usize,
+    head_dim: usize,
+    kv: KvView,
+    mask: Option<&[f32]>,
+) -> Result<Vec<f32>> {
+    let width = heads * head_dim;
+    let rows = queries.len() / width.max(1);
+    let last_key = |rows: usize| {
+        (rows.max(1) - 1) * kv.row_stride + (heads - 1) * kv.head_stride + kv.len * head_dim
+    };
+    if queries.len() != rows * width
+        || (rows > 0
+            && heads > 0
+            && (kv.keys.len() < last_key(rows) || kv.values.len() < last_key(rows)))
+        || mask.is_some_and(|m| m.len() != rows * kv.len)
+    {
+        candle_core::bail!("attention step: queries, keys/values and mask sizes disagree");
+    }
+    let mut context = vec![0f32; queries.len()];
+    context
+        .par_chunks_mut(head_dim.max(1))
+        .with_min_len(4)
+        .enumerate()
+        .for_each(|(index, out)| {
+            let (row, head) = (index / heads, index % heads);
+            let query = &queries[index * head_dim..][..head_dim];
+            let base = row * kv.row_stride + head * kv.head_stride;
+            let keys = &kv.keys[base..][..kv.len * head_dim];
+            let values = &kv.values[base..][..kv.len * head_dim];
+            let mut scores: Vec<f32> = keys
+                .chunks_exact(head_dim)
+                .map(|key| dot(query, key))
+                .collect();
+            if let Some(mask) = mask {
+                for (score, m) in scores.iter_mut().zip(&mask[row * kv.len..][..kv.len]) {
+                    *score += m;
+                }
+            }
+            // Softmax as candle's `softmax_last_dim`: shift by the maximum, exponentiate, divide.
+            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0f32;
+            for score in scores.iter_mut() {
+                *score = (*score - max).exp();
+                sum += *score;
+            }
+            for (score, value) in scores.iter().zip(values.chunks_exact(head_dim)) {
+                let p = score / sum;
+                for (o, v) in out.iter_mut().zip(value) {
+                    *o += p * v;
+                }
+            }
+        });
+    Ok(context)
+}
+
+/// `Σ a[i]·b[i]` in eight lanes (so that it vectorizes).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = a_chunks
+        .remainder()
+        .iter()
+        .zip(b_chunks.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Additive mask value for positions that must not be attended to (transformers uses the dtype minimum).

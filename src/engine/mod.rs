@@ -3,6 +3,7 @@
 //! - [`cpu`]: process-wide settings for CPU inference (threads, thread pool, allocator).
 //! - [`config`]: the architecture as data (Marian and BART differ only there).
 //! - [`attention`]: multi-head attention with explicit key/value tensors.
+//! - [`kv_cache`]: attention keys/values in host memory, appended in place (CPU decoding).
 //! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
 //! - [`packed`]: weight matrices packed at load for the CPU's f32 products (BLIS-style GEMM).
 //! - [`skinny`]: products of a few rows with an unpacked weight matrix (CPUs without AVX2/FMA).
@@ -14,6 +15,7 @@ pub mod attention;
 pub mod config;
 pub mod cpu;
 pub mod generate;
+pub mod kv_cache;
 pub mod linear;
 pub mod packed;
 pub mod seq2seq;

@@ -12,6 +12,7 @@ use candle_nn::{layer_norm, Embedding, LayerNorm, VarBuilder};
 
 use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
 use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
+use super::kv_cache::{gather_rows_in_place, KvCache};
 use super::linear::{self, dense, Dense, Quantization};
 use super::packed::PackedMatrix;
 
@@ -291,33 +292,72 @@ pub struct EncoderOutput {
 /// self-attention cache. Owned by one request, never shared.
 #[derive(Debug, Clone)]
 pub struct DecoderState {
-    cross: Vec<KeyValue>,
-    cache: Vec<Option<KeyValue>>,
+    caches: Caches,
     padding_mask: Tensor,
     /// For each row, the encoder input it decodes (rows of one input share cross-attention state).
     row_sources: Vec<usize>,
     past: usize,
 }
 
+/// Where a decoder's attention state lives.
+#[derive(Debug, Clone)]
+enum Caches {
+    /// candle tensors (any device): the past is concatenated and index-selected at every step.
+    Tensors {
+        cross: Vec<KeyValue>,
+        past: Vec<Option<KeyValue>>,
+    },
+    /// Host memory (CPU): a step appends its position in place and attends without copies.
+    Host {
+        cross: Vec<KvCache>,
+        past: Vec<KvCache>,
+        /// The additive key-padding mask, `[rows, src_len]`.
+        mask: Vec<f32>,
+    },
+}
+
 impl DecoderState {
     /// Keeps the rows named by `rows`, in that order: new row `i` continues old row `rows[i]`
-    /// (beam reordering, or dropping finished inputs). Cross-attention state is only copied
+    /// (beam reordering, or dropping finished inputs). Cross-attention state is only moved
     /// when the set of inputs changes, since rows of one input share it.
     pub fn reorder_rows(&mut self, rows: &[usize]) -> Result<()> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.row_sources.len()) {
+            candle_core::bail!("reorder names row {bad} of {}", self.row_sources.len());
+        }
         let device = self.padding_mask.device().clone();
         let index: Vec<u32> = rows.iter().map(|&r| r as u32).collect();
         let index = Tensor::new(index.as_slice(), &device)?;
-        for kv in self.cache.iter_mut().flatten() {
-            *kv = kv.select_rows(&index)?;
-        }
         let sources: Vec<usize> = rows.iter().map(|&r| self.row_sources[r]).collect();
-        if sources != self.row_sources {
-            for kv in self.cross.iter_mut() {
-                *kv = kv.select_rows(&index)?;
+        let inputs_changed = sources != self.row_sources;
+        match &mut self.caches {
+            Caches::Tensors { cross, past } => {
+                for kv in past.iter_mut().flatten() {
+                    *kv = kv.select_rows(&index)?;
+                }
+                if inputs_changed {
+                    for kv in cross.iter_mut() {
+                        *kv = kv.select_rows(&index)?;
+                    }
+                }
             }
-            self.padding_mask = self.padding_mask.index_select(&index, 0)?;
-            self.row_sources = sources;
+            Caches::Host { cross, past, mask } => {
+                for cache in past.iter_mut() {
+                    cache.reorder(rows)?;
+                }
+                if inputs_changed {
+                    for cache in cross.iter_mut() {
+                        cache.reorder(rows)?;
+                    }
+                    let width = mask.len() / self.row_sources.len().max(1);
+                    gather_rows_in_place(mask, width, rows);
+                    mask.truncate(rows.len() * width);
+                }
+            }
         }
+        if inputs_changed {
+            self.padding_mask = self.padding_mask.index_select(&index, 0)?;
+        }
+        self.row_sources = sources;
         Ok(())
     }
 }
@@ -493,15 +533,33 @@ impl Seq2Seq {
         } else {
             (encoded.hidden_states.clone(), encoded.padding_mask.clone())
         };
+        let rows = hidden.dim(0)?;
         let cross = self
             .decoder_layers
             .iter()
             .map(|layer| layer.encoder_attn.project_kv(&hidden))
             .collect::<Result<Vec<_>>>()?;
-        let rows = hidden.dim(0)?;
+        let caches = if self.device.is_cpu() {
+            let heads = self.cfg.decoder_attention_heads;
+            let head_dim = self.cfg.d_model / heads.max(1);
+            Caches::Host {
+                cross: cross
+                    .iter()
+                    .map(KvCache::from_key_value)
+                    .collect::<Result<Vec<_>>>()?,
+                past: (0..self.decoder_layers.len())
+                    .map(|_| KvCache::new(rows, heads, head_dim))
+                    .collect(),
+                mask: mask.flatten_all()?.to_vec1::<f32>()?,
+            }
+        } else {
+            Caches::Tensors {
+                cross,
+                past: vec![None; self.decoder_layers.len()],
+            }
+        };
         Ok(DecoderState {
-            cross,
-            cache: vec![None; self.decoder_layers.len()],
+            caches,
             padding_mask: mask,
             row_sources: (0..rows).map(|row| row / expand.max(1)).collect(),
             past: 0,
@@ -520,23 +578,56 @@ impl Seq2Seq {
         };
         for (index, layer) in self.decoder_layers.iter().enumerate() {
             let placement = layer.placement;
-            let cache = &mut state.cache[index];
-            xs = residual(placement, &layer.self_attn_layer_norm, &xs, |h| {
-                let step = layer.self_attn.project_kv(h)?;
-                let kv = match cache.as_ref() {
-                    Some(past) => past.append(&step)?,
-                    None => step,
-                };
-                let out = layer.self_attn.forward(h, &kv, causal.as_ref())?;
-                *cache = Some(kv);
-                Ok(out)
-            })?;
-            let cross = &state.cross[index];
-            xs = residual(placement, &layer.encoder_attn_layer_norm, &xs, |h| {
-                layer
-                    .encoder_attn
-                    .forward(h, cross, Some(&state.padding_mask))
-            })?;
+            let padding_mask = &state.padding_mask;
+            match &mut state.caches {
+                Caches::Host { cross, past, mask } if new == 1 => {
+                    let cache = &mut past[index];
+                    xs = residual(placement, &layer.self_attn_layer_norm, &xs, |h| {
+                        let (keys, values) = layer.self_attn.project_kv_step(h)?;
+                        cache.append(&keys, &values, 1)?;
+                        layer.self_attn.forward_step(h, cache.view(), None)
+                    })?;
+                    let cross = &cross[index];
+                    xs = residual(placement, &layer.encoder_attn_layer_norm, &xs, |h| {
+                        layer.encoder_attn.forward_step(h, cross.view(), Some(mask))
+                    })?;
+                }
+                Caches::Host { cross, past, .. } => {
+                    // Several positions at once (teacher forcing): the tensor path, on copies.
+                    let cache = &mut past[index];
+                    xs = residual(placement, &layer.self_attn_layer_norm, &xs, |h| {
+                        let step = layer.self_attn.project_kv(h)?;
+                        let kv = if cache.is_empty() {
+                            step.clone()
+                        } else {
+                            cache.to_key_value(&self.device)?.append(&step)?
+                        };
+                        cache.append_tensors(&step)?;
+                        layer.self_attn.forward(h, &kv, causal.as_ref())
+                    })?;
+                    let cross = cross[index].to_key_value(&self.device)?;
+                    xs = residual(placement, &layer.encoder_attn_layer_norm, &xs, |h| {
+                        layer.encoder_attn.forward(h, &cross, Some(padding_mask))
+                    })?;
+                }
+                Caches::Tensors { cross, past } => {
+                    let cache = &mut past[index];
+                    xs = residual(placement, &layer.self_attn_layer_norm, &xs, |h| {
+                        let step = layer.self_attn.project_kv(h)?;
+                        let kv = match cache.as_ref() {
+                            Some(past) => past.append(&step)?,
+                            None => step,
+                        };
+                        let out = layer.self_attn.forward(h, &kv, causal.as_ref())?;
+                        *cache = Some(kv);
+                        Ok(out)
+                    })?;
+                    let cross = &cross[index];
+                    xs = residual(placement, &layer.encoder_attn_layer_norm, &xs, |h| {
+                        layer.encoder_attn.forward(h, cross, Some(padding_mask))
+                    })?;
+                }
+            }
             xs = residual(placement, &layer.final_layer_norm, &xs, |h| {
                 layer.ffn.forward(h)
             })?;
