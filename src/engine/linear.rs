@@ -118,6 +118,16 @@ pub fn pack(weight: &Tensor) -> Result<Option<PackedMatrix>> {
 
 /// `xs Wᵀ + bias` with a packed `W` (the bias added in the product's first pass).
 fn packed_product(xs: &Tensor, weight: &PackedMatrix, bias: Option<&Tensor>) -> Result<Tensor> {
+    let y = packed_values(xs, weight, bias)?;
+    let mut shape = xs.dims().to_vec();
+    if let Some(last) = shape.last_mut() {
+        *last = weight.rows();
+    }
+    Tensor::from_vec(y, shape, xs.device())
+}
+
+/// [`packed_product`]'s values, row-major.
+fn packed_values(xs: &Tensor, weight: &PackedMatrix, bias: Option<&Tensor>) -> Result<Vec<f32>> {
     let k = weight.cols();
     let dims = xs.dims();
     if dims.last() != Some(&k) {
@@ -134,12 +144,7 @@ fn packed_product(xs: &Tensor, weight: &PackedMatrix, bias: Option<&Tensor>) -> 
             weight.rows()
         );
     }
-    let y = weight.matmul_transposed(&x, rows, bias.as_deref());
-    let mut shape = dims.to_vec();
-    if let Some(last) = shape.last_mut() {
-        *last = weight.rows();
-    }
-    Tensor::from_vec(y, shape, xs.device())
+    Ok(weight.matmul_transposed(&x, rows, bias.as_deref()))
 }
 
 /// `xs Wᵀ` with the few-rows kernel when it applies (CPU, f32, at most
@@ -170,6 +175,23 @@ fn skinny_product(xs: &Tensor, weight: &Tensor) -> Result<Option<Tensor>> {
         *last = n;
     }
     Ok(Some(Tensor::from_vec(y, shape, xs.device())?))
+}
+
+impl Dense {
+    /// [`Module::forward`]'s values in host memory, row-major: a packed layer writes them there
+    /// directly, the others copy them out of the tensor.
+    pub fn forward_values(&self, xs: &Tensor) -> Result<Vec<f32>> {
+        match self {
+            Self::Packed { weight, bias } if xs.device().is_cpu() => {
+                packed_values(xs, weight, bias.as_ref())
+            }
+            _ => self
+                .forward(xs)?
+                .flatten_all()?
+                .to_dtype(DType::F32)?
+                .to_vec1::<f32>(),
+        }
+    }
 }
 
 impl Module for Dense {

@@ -567,8 +567,8 @@ impl Seq2Seq {
     }
 
     /// Runs the decoder on `ids` (`[batch, new]`) after the positions already in `state`, updates
-    /// the cache and returns the logits `[batch, new, vocab]`.
-    pub fn decode(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Tensor> {
+    /// the cache and returns the final hidden states `[batch, new, d_model]`.
+    fn decode_hidden(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Tensor> {
         let (_, new) = ids.dims2()?;
         let mut xs = self.decoder_embeddings.forward(ids, state.past)?;
         let causal = if new > 1 {
@@ -636,7 +636,14 @@ impl Seq2Seq {
             xs = norm.forward(&xs)?;
         }
         state.past += new;
-        let logits = self.lm_head.forward(&xs)?;
+        Ok(xs)
+    }
+
+    /// Runs the decoder on `ids` (`[batch, new]`) after the positions already in `state`, updates
+    /// the cache and returns the logits `[batch, new, vocab]`.
+    pub fn decode(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Tensor> {
+        let hidden = self.decode_hidden(state, ids)?;
+        let logits = self.lm_head.forward(&hidden)?;
         match &self.final_logits_bias {
             Some(bias) => logits.broadcast_add(bias),
             None => Ok(logits),
@@ -651,6 +658,24 @@ impl Seq2Seq {
             .narrow(1, new - 1, 1)?
             .squeeze(1)?
             .to_dtype(DType::F32)
+    }
+
+    /// [`Seq2Seq::decode_step`]'s logits in host memory, `batch × vocab` values row-major: the
+    /// output projection of the last position writes them there directly (no tensor copy).
+    pub fn decode_step_values(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Vec<f32>> {
+        let hidden = self.decode_hidden(state, ids)?;
+        let new = hidden.dim(1)?;
+        let last = hidden.narrow(1, new - 1, 1)?.to_dtype(DType::F32)?;
+        let mut values = self.lm_head.forward_values(&last)?;
+        if let Some(bias) = &self.final_logits_bias {
+            let bias = bias.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+            for row in values.chunks_exact_mut(bias.len().max(1)) {
+                for (value, b) in row.iter_mut().zip(&bias) {
+                    *value += b;
+                }
+            }
+        }
+        Ok(values)
     }
 
     /// Dimension of the vocabulary the logits span.

@@ -3,7 +3,7 @@
 
 use candle_core::{Device, Tensor};
 
-use super::generate::{self, GenerateError, GenerationConfig, Hypothesis, StepDecoder};
+use super::generate::{self, GenerateError, GenerationConfig, Hypothesis, Logits, StepDecoder};
 use super::seq2seq::{DecoderState, Seq2Seq};
 
 /// A padded batch of token ids with its 0/1 attention mask, right-padded with `pad_id`.
@@ -35,10 +35,12 @@ struct Session<'a> {
 }
 
 impl StepDecoder for Session<'_> {
-    fn step(&mut self, tokens: &[u32]) -> Result<Vec<Vec<f32>>, GenerateError> {
+    fn step(&mut self, tokens: &[u32]) -> Result<Logits, GenerateError> {
         let ids = Tensor::from_vec(tokens.to_vec(), (tokens.len(), 1), self.model.device())?;
-        let logits = self.model.decode_step(&mut self.state, &ids)?;
-        Ok(logits.to_vec2::<f32>()?)
+        Ok(Logits {
+            values: self.model.decode_step_values(&mut self.state, &ids)?,
+            vocab: self.model.vocab_size()?,
+        })
     }
 
     fn reorder(&mut self, rows: &[usize]) -> Result<(), GenerateError> {

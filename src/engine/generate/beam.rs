@@ -9,8 +9,8 @@
 use rayon::prelude::*;
 
 use super::{
-    log_softmax_in_place, stop_reason, EarlyStopping, GenerateError, GenerationConfig, Hypothesis,
-    LogitsProcessors, StepDecoder,
+    check_rows, log_softmax_in_place, stop_reason, EarlyStopping, GenerateError, GenerationConfig,
+    Hypothesis, LogitsProcessors, StepDecoder,
 };
 
 /// transformers' "very large negative value".
@@ -50,10 +50,16 @@ fn top_k_indices(values: &[f32], k: usize) -> Vec<usize> {
     order
 }
 
-/// The `k` best (beam, token) continuations over all beams' rows of `scores`.
-fn top_k_continuations(scores: &[Vec<f32>], beam_scores: &[f32], k: usize) -> Vec<Candidate> {
+/// The `k` best (beam, token) continuations over all beams' rows of `scores` (`beams × vocab`
+/// values, row after row).
+fn top_k_continuations(
+    scores: &[f32],
+    vocab: usize,
+    beam_scores: &[f32],
+    k: usize,
+) -> Vec<Candidate> {
     let mut best: Vec<Candidate> = Vec::with_capacity(k + 1);
-    for (beam, (row, &base)) in scores.iter().zip(beam_scores).enumerate() {
+    for (beam, (row, &base)) in scores.chunks_exact(vocab).zip(beam_scores).enumerate() {
         for (token, &score) in row.iter().enumerate() {
             let total = score + base;
             // NaN and -inf never beat a full list; equal scores keep the earlier (lower index) one.
@@ -117,27 +123,34 @@ pub(super) fn search(
             .flat_map(|&i| items[i].running.iter().map(|s| s[s.len() - 1]))
             .collect();
         let mut logits = decoder.step(&last)?;
+        check_rows(&logits, last.len())?;
+        let vocab = logits.vocab;
         // Every row's log-softmax and processors, in parallel (rows are independent).
         let sequences: Vec<&Vec<u32>> = active
             .iter()
             .flat_map(|&i| items[i].running.iter())
             .collect();
         logits
-            .par_iter_mut()
+            .values
+            .par_chunks_mut(vocab)
             .zip(sequences.par_iter())
             .for_each(|(row, sequence)| {
                 log_softmax_in_place(row);
                 processors.apply(sequence, row);
             });
-        let mut logits = logits.into_iter();
+        // Every input's best continuations, in parallel (inputs are independent).
+        let all_candidates: Vec<Vec<Candidate>> = logits
+            .values
+            .par_chunks(beams * vocab)
+            .zip(active.par_iter())
+            .map(|(scores, &index)| {
+                top_k_continuations(scores, vocab, &items[index].running_scores, keep)
+            })
+            .collect();
         let at_max_length = cur_len + 1 >= cfg.max_length;
         let mut reorder = Vec::with_capacity(last.len());
-        for (position, &index) in active.iter().enumerate() {
+        for ((position, &index), candidates) in active.iter().enumerate().zip(all_candidates) {
             let item = &mut items[index];
-            let scores: Vec<Vec<f32>> = (0..beams)
-                .map(|_| logits.next().unwrap_or_default())
-                .collect();
-            let candidates = top_k_continuations(&scores, &item.running_scores, keep);
             let hits: Vec<bool> = candidates
                 .iter()
                 .map(|c| c.token == cfg.eos_token_id || at_max_length)

@@ -6,8 +6,8 @@
 use rayon::prelude::*;
 
 use super::{
-    log_softmax_at, stop_reason, GenerateError, GenerationConfig, Hypothesis, LogitsProcessors,
-    StepDecoder, StopReason,
+    check_rows, log_softmax_at, stop_reason, GenerateError, GenerationConfig, Hypothesis,
+    LogitsProcessors, StepDecoder, StopReason,
 };
 
 /// Index of the first maximum, like `torch.argmax`.
@@ -55,21 +55,23 @@ pub(super) fn search(
             .iter()
             .map(|&i| rows[i].sequence[rows[i].sequence.len() - 1])
             .collect();
-        let logits = decoder.step(&last)?;
+        let mut logits = decoder.step(&last)?;
+        check_rows(&logits, active.len())?;
         // Each row's processors, choice and log-probability, in parallel (rows are independent).
         let chosen: Vec<(usize, f32)> = logits
-            .into_par_iter()
+            .values
+            .par_chunks_mut(logits.vocab)
             .zip(active.par_iter())
-            .map(|(mut scores, &i)| {
-                processors.apply(&rows[i].sequence, &mut scores);
-                let token = argmax(&scores);
+            .map(|(scores, &i)| {
+                processors.apply(&rows[i].sequence, scores);
+                let token = argmax(scores);
                 // The score is the log-probability under the processed scores; renormalized
                 // scores already are log-probabilities (a second log-softmax would change them by
                 // ~1e-7).
                 let log_prob = if processors.renormalizes() {
                     scores[token]
                 } else {
-                    log_softmax_at(&scores, token)
+                    log_softmax_at(scores, token)
                 };
                 (token, log_prob)
             })
