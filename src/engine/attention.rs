@@ -170,37 +170,75 @@ pub fn attend_one(
         .enumerate()
         .for_each(|(index, out)| {
             let (row, head) = (index / heads, index % heads);
-            let query = &queries[index * head_dim..][..head_dim];
             let base = row * kv.row_stride + head * kv.head_stride;
-            let keys = &kv.keys[base..][..kv.len * head_dim];
-            let values = &kv.values[base..][..kv.len * head_dim];
-            let mut scores: Vec<f32> = keys
-                .chunks_exact(head_dim)
-                .map(|key| dot(query, key))
-                .collect();
-            if let Some(mask) = mask {
-                for (score, m) in scores.iter_mut().zip(&mask[row * kv.len..][..kv.len]) {
-                    *score += m;
-                }
-            }
-            // Softmax as candle's `softmax_last_dim`: shift by the maximum, exponentiate, divide.
-            let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0f32;
-            for score in scores.iter_mut() {
-                *score = (*score - max).exp();
-                sum += *score;
-            }
-            for (score, value) in scores.iter().zip(values.chunks_exact(head_dim)) {
-                let p = score / sum;
-                for (o, v) in out.iter_mut().zip(value) {
-                    *o += p * v;
-                }
-            }
+            let one = OneHead {
+                query: &queries[index * head_dim..][..head_dim],
+                keys: &kv.keys[base..][..kv.len * head_dim],
+                values: &kv.values[base..][..kv.len * head_dim],
+                mask: mask.map(|m| &m[row * kv.len..][..kv.len]),
+            };
+            attend_head(&one, out);
         });
     Ok(context)
 }
 
+/// One query against one head's keys and values.
+struct OneHead<'a> {
+    query: &'a [f32],
+    keys: &'a [f32],
+    values: &'a [f32],
+    mask: Option<&'a [f32]>,
+}
+
+/// Writes the context of `one` into `out` (zeroed), with AVX2/FMA code where the CPU has it.
+fn attend_head(one: &OneHead, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { attend_head_avx2(one, out) };
+        }
+    }
+    attend_head_portable(one, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn attend_head_avx2(one: &OneHead, out: &mut [f32]) {
+    attend_head_portable(one, out)
+}
+
+#[inline(always)]
+fn attend_head_portable(one: &OneHead, out: &mut [f32]) {
+    let head_dim = one.query.len();
+    let mut scores: Vec<f32> = one
+        .keys
+        .chunks_exact(head_dim)
+        .map(|key| dot(one.query, key))
+        .collect();
+    if let Some(mask) = one.mask {
+        for (score, m) in scores.iter_mut().zip(mask) {
+            *score += m;
+        }
+    }
+    // Softmax as candle's `softmax_last_dim`: shift by the maximum, exponentiate, divide.
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0f32;
+    for score in scores.iter_mut() {
+        *score = (*score - max).exp();
+        sum += *score;
+    }
+    for (score, value) in scores.iter().zip(one.values.chunks_exact(head_dim)) {
+        let p = score / sum;
+        for (o, v) in out.iter_mut().zip(value) {
+            *o += p * v;
+        }
+    }
+}
+
 /// `Σ a[i]·b[i]` in eight lanes (so that it vectorizes).
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));

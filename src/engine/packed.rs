@@ -228,19 +228,24 @@ unsafe impl Sync for SharedOutput {}
 fn pack_inputs(x: &[f32], m: usize, k: usize) -> Vec<f32> {
     let row_blocks = m.div_ceil(MR);
     let mut packed = vec![0f32; row_blocks * MR * k];
-    let mut offset = 0;
+    let mut rest = packed.as_mut_slice();
     for k0 in (0..k).step_by(KC) {
         let kc = KC.min(k - k0);
-        for block in 0..row_blocks {
-            let target = &mut packed[offset..offset + MR * kc];
-            for r in 0..MR.min(m - block * MR) {
-                let row = &x[(block * MR + r) * k + k0..][..kc];
-                for (p, &value) in row.iter().enumerate() {
-                    target[p * MR + r] = value;
+        let (blocks, after) = rest.split_at_mut(row_blocks * MR * kc);
+        rest = after;
+        // Row blocks in parallel when there are many (an encoder pass: thousands of rows).
+        blocks
+            .par_chunks_mut(MR * kc)
+            .with_min_len(64)
+            .enumerate()
+            .for_each(|(block, target)| {
+                for r in 0..MR.min(m - block * MR) {
+                    let row = &x[(block * MR + r) * k + k0..][..kc];
+                    for (p, &value) in row.iter().enumerate() {
+                        target[p * MR + r] = value;
+                    }
                 }
-            }
-            offset += MR * kc;
-        }
+            });
     }
     packed
 }
