@@ -156,9 +156,18 @@ impl KvCache {
         if let Some(&bad) = rows.iter().find(|&&r| r >= self.rows) {
             candle_core::bail!("cache reorder names row {bad} of {}", self.rows);
         }
+        // Only the used positions of each head move.
+        let parts: Vec<(usize, usize)> = (0..self.heads)
+            .map(|head| {
+                (
+                    head * self.capacity * self.head_dim,
+                    self.len * self.head_dim,
+                )
+            })
+            .collect();
         let width = self.row_stride();
-        gather_rows_in_place(&mut self.keys, width, rows);
-        gather_rows_in_place(&mut self.values, width, rows);
+        gather_rows_in_place(&mut self.keys, width, &parts, rows);
+        gather_rows_in_place(&mut self.values, width, &parts, rows);
         self.rows = rows.len();
         Ok(())
     }
@@ -196,12 +205,18 @@ impl KvCache {
 }
 
 /// Makes row `i` (rows of `width` values in `buffer`) a copy of old row `rows[i]`, for every
-/// `i < rows.len()`, in place. Rows already in place are left alone; a row that is both read
-/// and overwritten is saved first.
+/// `i < rows.len()`, in place; only the `(offset, length)` `parts` of a row are copied (the rest
+/// is unused space). Rows already in place are left alone; a row that is both read and
+/// overwritten is saved first.
 ///
 /// # Panics
-/// When a row index is outside the buffer (the caller checks).
-pub fn gather_rows_in_place(buffer: &mut [f32], width: usize, rows: &[usize]) {
+/// When a row index or a part is outside the buffer (the caller checks).
+pub fn gather_rows_in_place(
+    buffer: &mut [f32],
+    width: usize,
+    parts: &[(usize, usize)],
+    rows: &[usize],
+) {
     if width == 0 {
         return;
     }
@@ -213,7 +228,13 @@ pub fn gather_rows_in_place(buffer: &mut [f32], width: usize, rows: &[usize]) {
     let mut saved: Vec<Option<Vec<f32>>> = vec![None; slots];
     for (i, &source) in rows.iter().enumerate() {
         if source != i && moved[source] && saved[source].is_none() {
-            saved[source] = Some(buffer[source * width..][..width].to_vec());
+            let row = &buffer[source * width..][..width];
+            saved[source] = Some(
+                parts
+                    .iter()
+                    .flat_map(|&(offset, length)| row[offset..offset + length].iter().copied())
+                    .collect(),
+            );
         }
     }
     for (i, &source) in rows.iter().enumerate() {
@@ -221,8 +242,20 @@ pub fn gather_rows_in_place(buffer: &mut [f32], width: usize, rows: &[usize]) {
             continue;
         }
         match &saved[source] {
-            Some(values) => buffer[i * width..][..width].copy_from_slice(values),
-            None => buffer.copy_within(source * width..(source + 1) * width, i * width),
+            Some(values) => {
+                let mut values = values.as_slice();
+                for &(offset, length) in parts {
+                    let (part, rest) = values.split_at(length);
+                    buffer[i * width + offset..][..length].copy_from_slice(part);
+                    values = rest;
+                }
+            }
+            None => {
+                for &(offset, length) in parts {
+                    let from = source * width + offset;
+                    buffer.copy_within(from..from + length, i * width + offset);
+                }
+            }
         }
     }
 }
@@ -248,7 +281,7 @@ mod tests {
                 .iter()
                 .flat_map(|&r| buffer[r * width..(r + 1) * width].to_vec())
                 .collect();
-            gather_rows_in_place(&mut buffer, width, rows);
+            gather_rows_in_place(&mut buffer, width, &[(0, 1), (1, 2)], rows);
             assert_eq!(
                 &buffer[..rows.len() * width],
                 &expected[..],

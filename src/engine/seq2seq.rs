@@ -349,7 +349,7 @@ impl DecoderState {
                         cache.reorder(rows)?;
                     }
                     let width = mask.len() / self.row_sources.len().max(1);
-                    gather_rows_in_place(mask, width, rows);
+                    gather_rows_in_place(mask, width, &[(0, width)], rows);
                     mask.truncate(rows.len() * width);
                 }
             }
@@ -373,7 +373,6 @@ pub struct Seq2Seq {
     decoder_layers: Vec<DecoderLayer>,
     decoder_final_norm: Option<LayerNorm>,
     lm_head: Dense,
-    final_logits_bias: Option<Tensor>,
     vocab_size: usize,
     quantization: Quantization,
     device: Device,
@@ -446,15 +445,25 @@ impl Seq2Seq {
             Embeddings::new(cfg, side_table("encoder")?, vb.pp("model.encoder"))?;
         let decoder_embeddings =
             Embeddings::new(cfg, side_table("decoder")?, vb.pp("model.decoder"))?;
+        // The output projection carries `final_logits_bias` as its bias (added in the product).
+        let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
+            Some(
+                vb.get((1, cfg.vocab_size), "final_logits_bias")?
+                    .flatten_all()?,
+            )
+        } else {
+            None
+        };
         let lm_head = match (&packed_shared, tied) {
             (Some(table), _) => Dense::Packed {
                 weight: Arc::clone(table),
-                bias: None,
+                bias: final_logits_bias,
             },
-            (None, true) => Dense::new(shared.clone(), None).quantized(quantization)?,
-            (None, false) => {
-                Dense::new(vb.get(shape, "lm_head.weight")?, None).quantized(quantization)?
+            (None, true) => {
+                Dense::new(shared.clone(), final_logits_bias).quantized(quantization)?
             }
+            (None, false) => Dense::new(vb.get(shape, "lm_head.weight")?, final_logits_bias)
+                .quantized(quantization)?,
         };
         // Whatever still needs the f32 table holds a clone; the rest of the load goes without it.
         drop(shared);
@@ -470,11 +479,6 @@ impl Seq2Seq {
                     .quantized(quantization)
             })
             .collect::<Result<Vec<_>>>()?;
-        let final_logits_bias = if vb.contains_tensor("final_logits_bias") {
-            Some(vb.get((1, cfg.vocab_size), "final_logits_bias")?)
-        } else {
-            None
-        };
         Ok(Self {
             cfg: cfg.clone(),
             encoder_embeddings,
@@ -484,7 +488,6 @@ impl Seq2Seq {
             decoder_layers,
             decoder_final_norm: final_norm("model.decoder")?,
             lm_head,
-            final_logits_bias,
             vocab_size: cfg.vocab_size,
             quantization,
             device: vb.device().clone(),
@@ -643,11 +646,7 @@ impl Seq2Seq {
     /// the cache and returns the logits `[batch, new, vocab]`.
     pub fn decode(&self, state: &mut DecoderState, ids: &Tensor) -> Result<Tensor> {
         let hidden = self.decode_hidden(state, ids)?;
-        let logits = self.lm_head.forward(&hidden)?;
-        match &self.final_logits_bias {
-            Some(bias) => logits.broadcast_add(bias),
-            None => Ok(logits),
-        }
+        self.lm_head.forward(&hidden)
     }
 
     /// Logits of the last position only, `[batch, vocab]`, for one generation step.
@@ -666,16 +665,7 @@ impl Seq2Seq {
         let hidden = self.decode_hidden(state, ids)?;
         let new = hidden.dim(1)?;
         let last = hidden.narrow(1, new - 1, 1)?.to_dtype(DType::F32)?;
-        let mut values = self.lm_head.forward_values(&last)?;
-        if let Some(bias) = &self.final_logits_bias {
-            let bias = bias.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
-            for row in values.chunks_exact_mut(bias.len().max(1)) {
-                for (value, b) in row.iter_mut().zip(&bias) {
-                    *value += b;
-                }
-            }
-        }
-        Ok(values)
+        self.lm_head.forward_values(&last)
     }
 
     /// Dimension of the vocabulary the logits span.

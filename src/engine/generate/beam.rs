@@ -275,8 +275,8 @@ mod tests {
 
     #[test]
     fn top_k_continuations_orders_by_score_then_index() {
-        let scores = vec![vec![-1.0, -0.5, -3.0], vec![-0.5, -2.0, -0.1]];
-        let found = top_k_continuations(&scores, &[0.0, -1.0], 3);
+        let scores = [-1.0, -0.5, -3.0, -0.5, -2.0, -0.1];
+        let found = top_k_continuations(&scores, 3, &[0.0, -1.0], 3);
         let picked: Vec<(usize, u32)> = found.iter().map(|c| (c.beam, c.token)).collect();
         assert_eq!(picked, vec![(0, 1), (0, 0), (1, 2)]);
     }
