@@ -138,7 +138,8 @@ impl Attention {
 }
 
 /// Scaled dot-product attention of one query per row and head: `queries` is
-/// `[rows, heads × head_dim]` (already scaled), `mask` (optional, additive) `[rows, kv.len]`.
+/// `[rows, heads × head_dim]` (already scaled), `mask` (optional, additive) `[rows, kv.len]`
+/// for the rows of the view (see [`KvView::row_map`]).
 /// Returns the context `[rows, heads × head_dim]`. Row-heads run in parallel.
 ///
 /// # Errors
@@ -152,14 +153,18 @@ pub fn attend_one(
 ) -> Result<Vec<f32>> {
     let width = heads * head_dim;
     let rows = queries.len() / width.max(1);
-    let last_key = |rows: usize| {
-        (rows.max(1) - 1) * kv.row_stride + (heads - 1) * kv.head_stride + kv.len * head_dim
+    // The rows of the view (and of the mask) that the queries read.
+    let read_rows = match kv.row_map {
+        Some(map) if map.len() == rows => map.iter().copied().max().map_or(0, |r| r + 1),
+        Some(_) => candle_core::bail!("attention step: the row map does not match the queries"),
+        None => rows,
+    };
+    let end = |rows: usize| {
+        (rows.max(1) - 1) * kv.row_stride + (heads.max(1) - 1) * kv.head_stride + kv.len * head_dim
     };
     if queries.len() != rows * width
-        || (rows > 0
-            && heads > 0
-            && (kv.keys.len() < last_key(rows) || kv.values.len() < last_key(rows)))
-        || mask.is_some_and(|m| m.len() != rows * kv.len)
+        || (rows > 0 && (kv.keys.len() < end(read_rows) || kv.values.len() < end(read_rows)))
+        || mask.is_some_and(|m| m.len() < read_rows * kv.len)
     {
         candle_core::bail!("attention step: queries, keys/values and mask sizes disagree");
     }
@@ -169,7 +174,8 @@ pub fn attend_one(
         .with_min_len(4)
         .enumerate()
         .for_each(|(index, out)| {
-            let (row, head) = (index / heads, index % heads);
+            let (query_row, head) = (index / heads, index % heads);
+            let row = kv.row_map.map_or(query_row, |map| map[query_row]);
             let base = row * kv.row_stride + head * kv.head_stride;
             let one = OneHead {
                 query: &queries[index * head_dim..][..head_dim],

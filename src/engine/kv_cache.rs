@@ -40,6 +40,9 @@ pub struct KvView<'a> {
     pub head_stride: usize,
     /// Positions per head.
     pub len: usize,
+    /// When set, query row `r` reads row `row_map[r]` of the view (and of the mask): the beams
+    /// of one input share its cross-attention keys and values.
+    pub row_map: Option<&'a [usize]>,
 }
 
 impl KvCache {
@@ -180,6 +183,7 @@ impl KvCache {
             row_stride: self.row_stride(),
             head_stride: self.capacity * self.head_dim,
             len: self.len,
+            row_map: None,
         }
     }
 

@@ -12,7 +12,7 @@ use candle_nn::{layer_norm, Embedding, LayerNorm, VarBuilder};
 
 use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
 use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
-use super::kv_cache::{gather_rows_in_place, KvCache};
+use super::kv_cache::{KvCache, KvView};
 use super::linear::{self, dense, Dense, Quantization};
 use super::packed::PackedMatrix;
 
@@ -340,17 +340,10 @@ impl DecoderState {
                     }
                 }
             }
-            Caches::Host { cross, past, mask } => {
+            Caches::Host { past, .. } => {
+                // Cross-attention state stays indexed by input (`row_sources` follows the rows).
                 for cache in past.iter_mut() {
                     cache.reorder(rows)?;
-                }
-                if inputs_changed {
-                    for cache in cross.iter_mut() {
-                        cache.reorder(rows)?;
-                    }
-                    let width = mask.len() / self.row_sources.len().max(1);
-                    gather_rows_in_place(mask, width, &[(0, width)], rows);
-                    mask.truncate(rows.len() * width);
                 }
             }
         }
@@ -523,48 +516,53 @@ impl Seq2Seq {
     /// Starts decoding: computes every layer's cross-attention keys/values once.
     /// `expand` repeats each input row that many times (one per beam), as rows `i*expand..(i+1)*expand`.
     pub fn start_decoding(&self, encoded: &EncoderOutput, expand: usize) -> Result<DecoderState> {
-        let (hidden, mask) = if expand > 1 {
-            let batch = encoded.hidden_states.dim(0)?;
-            let rows: Vec<u32> = (0..batch as u32)
-                .flat_map(|i| std::iter::repeat_n(i, expand))
-                .collect();
-            let rows = Tensor::new(rows.as_slice(), &self.device)?;
-            (
-                encoded.hidden_states.index_select(&rows, 0)?,
-                encoded.padding_mask.index_select(&rows, 0)?,
-            )
-        } else {
-            (encoded.hidden_states.clone(), encoded.padding_mask.clone())
-        };
-        let rows = hidden.dim(0)?;
-        let cross = self
-            .decoder_layers
-            .iter()
-            .map(|layer| layer.encoder_attn.project_kv(&hidden))
-            .collect::<Result<Vec<_>>>()?;
+        let batch = encoded.hidden_states.dim(0)?;
+        let expand = expand.max(1);
+        let rows = batch * expand;
+        let index: Vec<u32> = (0..batch as u32)
+            .flat_map(|i| std::iter::repeat_n(i, expand))
+            .collect();
+        let index = Tensor::new(index.as_slice(), &self.device)?;
+        let padding_mask = encoded.padding_mask.index_select(&index, 0)?;
         let caches = if self.device.is_cpu() {
+            // One cross-attention state per input, shared by its beams (rows read it through
+            // `row_sources`).
             let heads = self.cfg.decoder_attention_heads;
             let head_dim = self.cfg.d_model / heads.max(1);
             Caches::Host {
-                cross: cross
+                cross: self
+                    .decoder_layers
                     .iter()
-                    .map(KvCache::from_key_value)
+                    .map(|layer| {
+                        KvCache::from_key_value(
+                            &layer.encoder_attn.project_kv(&encoded.hidden_states)?,
+                        )
+                    })
                     .collect::<Result<Vec<_>>>()?,
                 past: (0..self.decoder_layers.len())
                     .map(|_| KvCache::new(rows, heads, head_dim))
                     .collect(),
-                mask: mask.flatten_all()?.to_vec1::<f32>()?,
+                mask: encoded.padding_mask.flatten_all()?.to_vec1::<f32>()?,
             }
         } else {
+            let hidden = if expand > 1 {
+                encoded.hidden_states.index_select(&index, 0)?
+            } else {
+                encoded.hidden_states.clone()
+            };
             Caches::Tensors {
-                cross,
+                cross: self
+                    .decoder_layers
+                    .iter()
+                    .map(|layer| layer.encoder_attn.project_kv(&hidden))
+                    .collect::<Result<Vec<_>>>()?,
                 past: vec![None; self.decoder_layers.len()],
             }
         };
         Ok(DecoderState {
             caches,
-            padding_mask: mask,
-            row_sources: (0..rows).map(|row| row / expand.max(1)).collect(),
+            padding_mask,
+            row_sources: (0..rows).map(|row| row / expand).collect(),
             past: 0,
         })
     }
@@ -579,9 +577,13 @@ impl Seq2Seq {
         } else {
             None
         };
+        // The input each row decodes, for the multi-position path over shared cross state.
+        let sources: Vec<u32> = state.row_sources.iter().map(|&s| s as u32).collect();
+        let sources = Tensor::new(sources.as_slice(), &self.device)?;
         for (index, layer) in self.decoder_layers.iter().enumerate() {
             let placement = layer.placement;
             let padding_mask = &state.padding_mask;
+            let row_sources = &state.row_sources;
             match &mut state.caches {
                 Caches::Host { cross, past, mask } if new == 1 => {
                     let cache = &mut past[index];
@@ -590,9 +592,12 @@ impl Seq2Seq {
                         cache.append(&keys, &values, 1)?;
                         layer.self_attn.forward_step(h, cache.view(), None)
                     })?;
-                    let cross = &cross[index];
+                    let cross = KvView {
+                        row_map: Some(row_sources),
+                        ..cross[index].view()
+                    };
                     xs = residual(placement, &layer.encoder_attn_layer_norm, &xs, |h| {
-                        layer.encoder_attn.forward_step(h, cross.view(), Some(mask))
+                        layer.encoder_attn.forward_step(h, cross, Some(mask))
                     })?;
                 }
                 Caches::Host { cross, past, .. } => {
@@ -608,7 +613,9 @@ impl Seq2Seq {
                         cache.append_tensors(&step)?;
                         layer.self_attn.forward(h, &kv, causal.as_ref())
                     })?;
-                    let cross = cross[index].to_key_value(&self.device)?;
+                    let cross = cross[index]
+                        .to_key_value(&self.device)?
+                        .select_rows(&sources)?;
                     xs = residual(placement, &layer.encoder_attn_layer_norm, &xs, |h| {
                         layer.encoder_attn.forward(h, &cross, Some(padding_mask))
                     })?;
