@@ -2,18 +2,20 @@
 //!
 //! Full precision: on a CPU with AVX2/FMA the weight is packed at load for [`packed`]'s GEMM
 //! (`Dense::Packed`); elsewhere it stays candle's [`Linear`] (the few-rows kernel `skinny` on the
-//! CPU, candle's GEMM otherwise). The int8 mode quantizes each weight
-//! matrix at load time to ggml's `Q8_0` format (blocks of 32 signed bytes with one f16 scale:
-//! 8.5 bits per weight) and multiplies with candle's quantized kernels, which quantize the
-//! activations on the fly to the same format and use AVX2/FMA dot products when the CPU has them
-//! (detected at run time). This is the "q8" matmul of llama.cpp, applied to every projection of
-//! the model and to its output projection; embeddings, layer norms and biases stay f32.
+//! CPU, candle's GEMM otherwise).
+//!
+//! int8: on a CPU with AVX2 each weight matrix is quantized at load per output row and packed
+//! for [`packed_int8`]'s integer GEMM (`Dense::PackedInt8`; activations quantized per row to
+//! 16 bits at each product). Elsewhere (other CPUs, CUDA) it is quantized to ggml's `Q8_0`
+//! format (blocks of 32 signed bytes with one f16 scale) and multiplied with candle's quantized
+//! kernels (`Dense::Int8`). Embeddings, layer norms and biases stay f32.
 
 use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{DType, Module, Result, Storage, Tensor};
 use candle_nn::Linear;
 
 use super::packed::{self, PackedMatrix};
+use super::packed_int8::{self, PackedInt8};
 use super::skinny;
 
 /// How a model's weight matrices are stored and multiplied.
@@ -23,7 +25,7 @@ pub enum Quantization {
     /// f32 weights, f32 products.
     #[default]
     None,
-    /// Weights quantized to 8 bits (`Q8_0`) at load; activations quantized per product.
+    /// Weights quantized to 8 bits at load; activations quantized per product.
     Int8,
 }
 
@@ -49,7 +51,15 @@ pub enum Dense {
         /// The bias, if any.
         bias: Option<Tensor>,
     },
-    /// Weight quantized to `Q8_0`, bias kept f32.
+    /// Weight quantized to int8 per output row and packed for this CPU's integer kernels
+    /// ([`packed_int8`]), bias kept f32.
+    PackedInt8 {
+        /// The quantized, packed weight (`[out, in]`).
+        weight: std::sync::Arc<PackedInt8>,
+        /// The bias, if any.
+        bias: Option<Tensor>,
+    },
+    /// Weight quantized to `Q8_0` (candle's kernels), bias kept f32.
     Int8 {
         /// The quantized weight (`[out, in]`).
         weight: QMatMul,
@@ -76,25 +86,30 @@ impl Dense {
                 }),
                 None => Ok(self.clone()),
             },
-            (Self::Float(linear), Quantization::Int8)
-                if linear.weight().dim(1)? % GgmlDType::Q8_0.block_size() == 0 =>
-            {
+            (Self::Float(linear), Quantization::Int8) => {
+                if let Some(weight) = pack_int8(linear.weight())? {
+                    return Ok(Self::PackedInt8 {
+                        weight: std::sync::Arc::new(weight),
+                        bias: linear.bias().cloned(),
+                    });
+                }
+                if linear.weight().dim(1)? % GgmlDType::Q8_0.block_size() != 0 {
+                    return Ok(self.clone());
+                }
                 let weight = QTensor::quantize(linear.weight(), GgmlDType::Q8_0)?;
                 Ok(Self::Int8 {
                     weight: QMatMul::from_qtensor(weight)?,
                     bias: linear.bias().cloned(),
                 })
             }
-            (Self::Packed { weight, bias }, Quantization::Int8)
-                if weight.cols() % GgmlDType::Q8_0.block_size() == 0 =>
-            {
-                let rows = Tensor::from_vec(
-                    weight.to_rows(),
-                    (weight.rows(), weight.cols()),
-                    &candle_core::Device::Cpu,
-                )?;
-                Self::Float(Linear::new(rows, bias.clone())).quantized(Quantization::Int8)
-            }
+            (Self::Packed { weight, bias }, Quantization::Int8) => Ok(Self::PackedInt8 {
+                weight: std::sync::Arc::new(PackedInt8::quantize(
+                    &weight.to_rows(),
+                    weight.rows(),
+                    weight.cols(),
+                )),
+                bias: bias.clone(),
+            }),
             _ => Ok(self.clone()),
         }
     }
@@ -116,19 +131,66 @@ pub fn pack(weight: &Tensor) -> Result<Option<PackedMatrix>> {
     Ok(Some(PackedMatrix::pack(w, n, k)))
 }
 
-/// `xs Wᵀ + bias` with a packed `W` (the bias added in the product's first pass).
-fn packed_product(xs: &Tensor, weight: &PackedMatrix, bias: Option<&Tensor>) -> Result<Tensor> {
+/// `weight` quantized and packed for the int8 kernels, or `None` where they do not apply
+/// (another device or dtype, a CPU without AVX2).
+pub fn pack_int8(weight: &Tensor) -> Result<Option<PackedInt8>> {
+    if !weight.device().is_cpu() || weight.dtype() != DType::F32 || !packed_int8::supported() {
+        return Ok(None);
+    }
+    let (n, k) = weight.dims2()?;
+    let values = weight.flatten_all()?;
+    let (storage, layout) = values.storage_and_layout();
+    let Storage::Cpu(storage) = &*storage else {
+        return Ok(None);
+    };
+    let w = &storage.as_slice::<f32>()?[layout.start_offset()..layout.start_offset() + n * k];
+    Ok(Some(PackedInt8::quantize(w, n, k)))
+}
+
+/// A weight matrix held in host memory in a layout of our own kernels.
+trait HostWeight {
+    fn outputs(&self) -> usize;
+    fn inputs(&self) -> usize;
+    fn product(&self, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32>;
+}
+
+impl HostWeight for PackedMatrix {
+    fn outputs(&self) -> usize {
+        self.rows()
+    }
+    fn inputs(&self) -> usize {
+        self.cols()
+    }
+    fn product(&self, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32> {
+        self.matmul_transposed(x, m, bias)
+    }
+}
+
+impl HostWeight for PackedInt8 {
+    fn outputs(&self) -> usize {
+        self.rows()
+    }
+    fn inputs(&self) -> usize {
+        self.cols()
+    }
+    fn product(&self, x: &[f32], m: usize, bias: Option<&[f32]>) -> Vec<f32> {
+        self.matmul_transposed(x, m, bias)
+    }
+}
+
+/// `xs Wᵀ + bias` with a host-packed `W` (the bias added in the product's first pass).
+fn packed_product(xs: &Tensor, weight: &dyn HostWeight, bias: Option<&Tensor>) -> Result<Tensor> {
     let y = packed_values(xs, weight, bias)?;
     let mut shape = xs.dims().to_vec();
     if let Some(last) = shape.last_mut() {
-        *last = weight.rows();
+        *last = weight.outputs();
     }
     Tensor::from_vec(y, shape, xs.device())
 }
 
 /// [`packed_product`]'s values, row-major.
-fn packed_values(xs: &Tensor, weight: &PackedMatrix, bias: Option<&Tensor>) -> Result<Vec<f32>> {
-    let k = weight.cols();
+fn packed_values(xs: &Tensor, weight: &dyn HostWeight, bias: Option<&Tensor>) -> Result<Vec<f32>> {
+    let k = weight.inputs();
     let dims = xs.dims();
     if dims.last() != Some(&k) {
         candle_core::bail!("dense layer of {k} inputs applied to a tensor of shape {dims:?}");
@@ -138,13 +200,13 @@ fn packed_values(xs: &Tensor, weight: &PackedMatrix, bias: Option<&Tensor>) -> R
     let bias = bias
         .map(|b| b.to_dtype(DType::F32)?.to_vec1::<f32>())
         .transpose()?;
-    if bias.as_ref().is_some_and(|b| b.len() != weight.rows()) {
+    if bias.as_ref().is_some_and(|b| b.len() != weight.outputs()) {
         candle_core::bail!(
             "bias of a dense layer with {} outputs has the wrong size",
-            weight.rows()
+            weight.outputs()
         );
     }
-    Ok(weight.matmul_transposed(&x, rows, bias.as_deref()))
+    Ok(weight.product(&x, rows, bias.as_deref()))
 }
 
 /// `xs Wᵀ` with the few-rows kernel when it applies (CPU, f32, at most
@@ -183,7 +245,10 @@ impl Dense {
     pub fn forward_values(&self, xs: &Tensor) -> Result<Vec<f32>> {
         match self {
             Self::Packed { weight, bias } if xs.device().is_cpu() => {
-                packed_values(xs, weight, bias.as_ref())
+                packed_values(xs, weight.as_ref(), bias.as_ref())
+            }
+            Self::PackedInt8 { weight, bias } if xs.device().is_cpu() => {
+                packed_values(xs, weight.as_ref(), bias.as_ref())
             }
             _ => self
                 .forward(xs)?
@@ -204,7 +269,8 @@ impl Module for Dense {
                 },
                 None => linear.forward(xs),
             },
-            Self::Packed { weight, bias } => packed_product(xs, weight, bias.as_ref()),
+            Self::Packed { weight, bias } => packed_product(xs, weight.as_ref(), bias.as_ref()),
+            Self::PackedInt8 { weight, bias } => packed_product(xs, weight.as_ref(), bias.as_ref()),
             Self::Int8 { weight, bias } => {
                 let ys = weight.forward(&xs.contiguous()?)?;
                 match bias {

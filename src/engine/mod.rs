@@ -6,6 +6,7 @@
 //! - [`kv_cache`]: attention keys/values in host memory, appended in place (CPU decoding).
 //! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
 //! - [`packed`]: weight matrices packed at load for the CPU's f32 products (BLIS-style GEMM).
+//! - [`packed_int8`]: int8 weights packed at load and products in integers (the int8 mode on AVX2).
 //! - [`skinny`]: products of a few rows with an unpacked weight matrix (CPUs without AVX2/FMA).
 //! - [`seq2seq`]: encoder, decoder and per-request [`seq2seq::DecoderState`].
 //! - [`generate`]: greedy and beam search with transformers' semantics, architecture-agnostic.
@@ -18,6 +19,7 @@ pub mod generate;
 pub mod kv_cache;
 pub mod linear;
 pub mod packed;
+pub mod packed_int8;
 pub mod seq2seq;
 pub mod session;
 pub mod skinny;
