@@ -246,7 +246,7 @@ fn quantize_inputs(x: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
     let scales: Vec<f32> = x
         .chunks(k)
         .map(|row| {
-            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let max = max_abs(row);
             if max > 0.0 && max.is_finite() {
                 max / ACTIVATION_MAX
             } else {
@@ -273,20 +273,66 @@ fn quantize_inputs(x: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
             .for_each(|(block, target)| {
                 for r in 0..MR.min(m - block * MR) {
                     let row_index = block * MR + r;
-                    let inverse = 1.0 / scales[row_index];
                     let row = &x[row_index * k + k0..][..kc];
-                    let q = |v: f32| {
-                        (v * inverse).round().clamp(-ACTIVATION_MAX, ACTIVATION_MAX) as i16
-                    };
-                    for p in 0..pairs {
-                        let low = q(row[2 * p]);
-                        let high = row.get(2 * p + 1).map_or(0, |&v| q(v));
-                        target[p * MR + r] = i32::from(low as u16) | (i32::from(high as u16) << 16);
-                    }
+                    quantize_pairs(row, 1.0 / scales[row_index], r, target);
                 }
             });
     }
     (packed, scales)
+}
+
+/// The largest `|v|` of `values` (eight lanes, so that it vectorizes; NaN is ignored).
+fn max_abs(values: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let chunks = values.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            let v = v.abs();
+            *lane = if v > *lane { v } else { *lane };
+        }
+    }
+    tail.iter()
+        .chain(&lanes)
+        .fold(0f32, |m, &v| if v.abs() > m { v.abs() } else { m })
+}
+
+/// Writes the 16-bit quantized pairs of `row` (scaled by `inverse`) as row `r` of a packed
+/// 6-row block, with AVX2 code where the CPU has it.
+fn quantize_pairs(row: &[f32], inverse: f32, r: usize, target: &mut [i32]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if supported() {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { quantize_pairs_avx2(row, inverse, r, target) };
+        }
+    }
+    quantize_pairs_portable(row, inverse, r, target)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn quantize_pairs_avx2(row: &[f32], inverse: f32, r: usize, target: &mut [i32]) {
+    quantize_pairs_portable(row, inverse, r, target)
+}
+
+#[inline(always)]
+fn quantize_pairs_portable(row: &[f32], inverse: f32, r: usize, target: &mut [i32]) {
+    let q = |v: f32| {
+        (v * inverse)
+            .round_ties_even()
+            .clamp(-ACTIVATION_MAX, ACTIVATION_MAX) as i16
+    };
+    let pairs = row.chunks_exact(2);
+    let odd = pairs.remainder();
+    let mut p = 0;
+    for pair in pairs {
+        target[p * MR + r] = i32::from(q(pair[0]) as u16) | (i32::from(q(pair[1]) as u16) << 16);
+        p += 1;
+    }
+    if let [last] = odd {
+        target[p * MR + r] = i32::from(q(*last) as u16);
+    }
 }
 
 /// What an output tile starts from before the products of one input block are added.
