@@ -7,6 +7,7 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 use rayon::prelude::*;
 
+use super::generate::exp_shifted_in_place;
 use super::kv_cache::KvView;
 use super::linear::{dense, Dense, Quantization};
 
@@ -230,11 +231,7 @@ fn attend_head_portable(one: &OneHead, out: &mut [f32]) {
     }
     // Softmax as candle's `softmax_last_dim`: shift by the maximum, exponentiate, divide.
     let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0f32;
-    for score in scores.iter_mut() {
-        *score = (*score - max).exp();
-        sum += *score;
-    }
+    let sum = exp_shifted_in_place(&mut scores, max);
     for (score, value) in scores.iter().zip(one.values.chunks_exact(head_dim)) {
         let p = score / sum;
         for (o, v) in out.iter_mut().zip(value) {

@@ -12,6 +12,7 @@ mod processors;
 mod softmax;
 
 pub use processors::LogitsProcessors;
+pub(crate) use softmax::exp_shifted_in_place;
 pub use softmax::{log_softmax, log_softmax_at, log_softmax_in_place};
 
 use thiserror::Error;

@@ -64,6 +64,48 @@ fn max_of(row: &[f32]) -> f32 {
     max
 }
 
+/// `values[i] = e^(values[i] - shift)` (each `values[i] ≤ shift`), returning their sum: the
+/// exponentials of a softmax, vectorized where the CPU has AVX2/FMA.
+pub(crate) fn exp_shifted_in_place(values: &mut [f32], shift: f32) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { exp_shifted_in_place_avx2(values, shift) };
+        }
+    }
+    let mut sum = 0f32;
+    for value in values.iter_mut() {
+        *value = exp(*value - shift);
+        sum += *value;
+    }
+    sum
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn exp_shifted_in_place_avx2(values: &mut [f32], shift: f32) -> f32 {
+    use std::arch::x86_64::*;
+    let shift_vector = _mm256_set1_ps(shift);
+    let mut acc = _mm256_setzero_ps();
+    let mut chunks = values.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        // SAFETY: `chunk` holds exactly eight values.
+        let e = exp_avx2(_mm256_sub_ps(_mm256_loadu_ps(chunk.as_ptr()), shift_vector));
+        _mm256_storeu_ps(chunk.as_mut_ptr(), e);
+        acc = _mm256_add_ps(acc, e);
+    }
+    let mut lanes = [0f32; 8];
+    _mm256_storeu_ps(lanes.as_mut_ptr(), acc);
+    let mut sum: f32 = lanes.iter().sum();
+    for value in chunks.into_remainder() {
+        *value = exp(*value - shift);
+        sum += *value;
+    }
+    sum
+}
+
 /// `Σ exp(x - max)` over `row`, accumulated in eight f32 lanes and summed in f64.
 fn sum_exp_shifted(row: &[f32], max: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
@@ -258,6 +300,19 @@ mod tests {
         }
         let banned = [f32::NEG_INFINITY; 3];
         assert_eq!(log_softmax_at(&banned, 1), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn exponentials_in_place_are_within_two_ulp_and_sum_up() {
+        let mut values: Vec<f32> = (0..37).map(|i| -(i as f32) * 0.77).collect();
+        let expected: Vec<f32> = values.iter().map(|&v| (v - 0.5).exp()).collect();
+        let sum = exp_shifted_in_place(&mut values, 0.5);
+        for (got, want) in values.iter().zip(&expected) {
+            let ulp = (want.to_bits() as i64 - got.to_bits() as i64).abs();
+            assert!(ulp <= 2, "{got} vs {want}");
+        }
+        let total: f32 = expected.iter().sum();
+        assert!((sum - total).abs() <= 1e-5 * total);
     }
 
     #[test]
