@@ -409,7 +409,7 @@ unsafe fn kernel_avx2<const R: usize>(
     let mut pa = a.as_ptr();
     let mut pb = b.as_ptr();
     for _ in 0..pairs {
-        _mm_prefetch::<_MM_HINT_T0>(pb.wrapping_add(PREFETCH_AHEAD) as *const i8);
+        _mm_prefetch::<_MM_HINT_T0>(pb.wrapping_add(PREFETCH_AHEAD));
         // SAFETY: `pairs` steps of 6 words (a) and 32 bytes (b) stay within the slices.
         let b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pb as *const __m128i));
         let b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(pb.add(16) as *const __m128i));
@@ -535,7 +535,7 @@ mod tests {
         // Integer weights reaching ±127 in every row and integer inputs reaching 32,767 in every
         // row have scale 1: the integer sum of one input block is exact, and rounded once to f32.
         let (m, n, k) = (5, 20, 250);
-        let w: Vec<f32> = (0..n * k).map(|i| ((i % 255) as f32 - 127.0)).collect();
+        let w: Vec<f32> = (0..n * k).map(|i| (i % 255) as f32 - 127.0).collect();
         let x: Vec<f32> = (0..m * k)
             .map(|i| {
                 if i % k == 0 {
