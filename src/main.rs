@@ -310,7 +310,7 @@ struct AnalyzeArgs {
 enum QuantizeArg {
     /// f32.
     None,
-    /// 8-bit weights (Q8_0), quantized at load.
+    /// 8-bit weights, quantized at load (integer products on AVX2 CPUs).
     Int8,
 }
 
