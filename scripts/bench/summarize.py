@@ -11,6 +11,7 @@ the greedy token parity of dragoman against transformers, int8 fidelity and the 
 
 import argparse
 import json
+import re
 import os
 import subprocess
 import time
@@ -20,6 +21,18 @@ ENGINES = ["dragoman", "dragoman-int8", "ct2-fp32", "ct2-int8", "transformers"]
 SETTINGS = [(1, 1), (1, 32), (4, 1), (4, 32)]
 RATIOS = [("dragoman", "ct2-fp32"), ("dragoman", "transformers"), ("dragoman-int8", "ct2-int8")]
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def subset_text(res, sentences):
+    """Which sentences ran: the whole set, every Nth (`run.sh --every N` keeps its results under
+    BENCH_DIR/every-N/) or the shortest ones (`--limit`)."""
+    if sentences == 500:
+        return f"{sentences} French sentences (5–80 words, sorted by length), "
+    every = re.search(r"every-(\d+)", str(res))
+    if every:
+        return (f"{sentences} of the 500 French sentences: every {every.group(1)}th in order of "
+                f"length (`run.sh --every {every.group(1)}`), ")
+    return f"The {sentences} shortest (in tokens) of the 500 French sentences (--limit), "
 
 
 def default_bench_dir():
@@ -100,8 +113,7 @@ def main():
         f"each engine and setting in its own process, one after the other. "
         f"Model: the architecture of Helsinki-NLP/opus-mt-fr-en (Marian, d_model 512, 6+6 layers, "
         f"8 heads, FFN 2048, swish, vocabulary 59,514) with random weights. "
-        + (f"{sentences} French sentences (5–80 words, sorted by length), " if sentences == 500 else
-           f"The {sentences} shortest (in tokens) of the 500 French sentences (--limit), ")
+        + subset_text(res, sentences)
         + f"{'/'.join(str(t) for t in sorted(tokens)) or '?'} target tokens per run: every sentence generates "
         f"exactly N tokens, N = the longest source (tokens incl. EOS) of its batch."
     )
