@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use super::generate::exp_shifted_in_place;
 use super::kv_cache::KvView;
 use super::linear::{dense, Dense, Quantization};
+use super::skinny::dot;
 
 /// Keys and values of one attention layer, shaped `[batch, heads, time, head_dim]`.
 #[derive(Debug, Clone)]
@@ -238,25 +239,6 @@ fn attend_head_portable(one: &OneHead, out: &mut [f32]) {
             *o += p * v;
         }
     }
-}
-
-/// `Σ a[i]·b[i]` in eight lanes (so that it vectorizes).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0f32; 8];
-    let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = a_chunks
-        .remainder()
-        .iter()
-        .zip(b_chunks.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in a_chunks.zip(b_chunks) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
-        }
-    }
-    lanes.iter().sum::<f32>() + tail
 }
 
 /// Additive mask value for positions that must not be attended to (transformers uses the dtype minimum).

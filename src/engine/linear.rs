@@ -115,36 +115,41 @@ impl Dense {
     }
 }
 
-/// `weight` packed for the CPU kernels, or `None` where they do not apply (another device or
-/// dtype, a CPU without AVX2/FMA).
-pub fn pack(weight: &Tensor) -> Result<Option<PackedMatrix>> {
-    if !weight.device().is_cpu() || weight.dtype() != DType::F32 || !packed::supported() {
+/// Runs `f` on the values of the 2-D f32 CPU tensor `weight` (`rows × cols`, row-major) without
+/// copying them; `None` for another device or dtype.
+fn with_cpu_values<T>(
+    weight: &Tensor,
+    f: impl FnOnce(&[f32], usize, usize) -> T,
+) -> Result<Option<T>> {
+    if !weight.device().is_cpu() || weight.dtype() != DType::F32 {
         return Ok(None);
     }
     let (n, k) = weight.dims2()?;
-    let values = weight.flatten_all()?;
+    let values = weight.contiguous()?;
     let (storage, layout) = values.storage_and_layout();
     let Storage::Cpu(storage) = &*storage else {
         return Ok(None);
     };
     let w = &storage.as_slice::<f32>()?[layout.start_offset()..layout.start_offset() + n * k];
-    Ok(Some(PackedMatrix::pack(w, n, k)))
+    Ok(Some(f(w, n, k)))
+}
+
+/// `weight` packed for the CPU kernels, or `None` where they do not apply (another device or
+/// dtype, a CPU without AVX2/FMA).
+pub fn pack(weight: &Tensor) -> Result<Option<PackedMatrix>> {
+    if !packed::supported() {
+        return Ok(None);
+    }
+    with_cpu_values(weight, PackedMatrix::pack)
 }
 
 /// `weight` quantized and packed for the int8 kernels, or `None` where they do not apply
 /// (another device or dtype, a CPU without AVX2).
 pub fn pack_int8(weight: &Tensor) -> Result<Option<PackedInt8>> {
-    if !weight.device().is_cpu() || weight.dtype() != DType::F32 || !packed_int8::supported() {
+    if !packed_int8::supported() {
         return Ok(None);
     }
-    let (n, k) = weight.dims2()?;
-    let values = weight.flatten_all()?;
-    let (storage, layout) = values.storage_and_layout();
-    let Storage::Cpu(storage) = &*storage else {
-        return Ok(None);
-    };
-    let w = &storage.as_slice::<f32>()?[layout.start_offset()..layout.start_offset() + n * k];
-    Ok(Some(PackedInt8::quantize(w, n, k)))
+    with_cpu_values(weight, PackedInt8::quantize)
 }
 
 /// A weight matrix held in host memory in a layout of our own kernels.
@@ -225,13 +230,13 @@ fn skinny_product(xs: &Tensor, weight: &Tensor) -> Result<Option<Tensor>> {
     {
         return Ok(None);
     }
-    let (storage, layout) = weight.storage_and_layout();
-    let Storage::Cpu(storage) = &*storage else {
+    let x = xs.flatten_all()?.to_vec1::<f32>()?;
+    let Some(y) = with_cpu_values(weight, |w, n, k| {
+        skinny::matmul_transposed(&x, rows, w, n, k)
+    })?
+    else {
         return Ok(None);
     };
-    let w = &storage.as_slice::<f32>()?[layout.start_offset()..layout.start_offset() + n * k];
-    let x = xs.flatten_all()?.to_vec1::<f32>()?;
-    let y = skinny::matmul_transposed(&x, rows, w, n, k);
     let mut shape = dims.to_vec();
     if let Some(last) = shape.last_mut() {
         *last = n;

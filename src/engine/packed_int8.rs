@@ -76,14 +76,7 @@ impl PackedInt8 {
         let scales: Vec<f32> = w
             .chunks(cols.max(1))
             .take(rows)
-            .map(|row| {
-                let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
-                if max > 0.0 {
-                    max / 127.0
-                } else {
-                    1.0
-                }
-            })
+            .map(|row| scale_for(max_abs(row), 127.0))
             .collect();
         let count = rows.div_ceil(NR);
         let total: usize = (0..cols)
@@ -245,14 +238,7 @@ unsafe impl Sync for SharedOutput {}
 fn quantize_inputs(x: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
     let scales: Vec<f32> = x
         .chunks(k)
-        .map(|row| {
-            let max = max_abs(row);
-            if max > 0.0 && max.is_finite() {
-                max / ACTIVATION_MAX
-            } else {
-                1.0
-            }
-        })
+        .map(|row| scale_for(max_abs(row), ACTIVATION_MAX))
         .collect();
     let row_blocks = m.div_ceil(MR);
     let total: usize = (0..k)
@@ -279,6 +265,15 @@ fn quantize_inputs(x: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
             });
     }
     (packed, scales)
+}
+
+/// The scale that maps `max` to `limit` (1 for an all-zero or non-finite row).
+fn scale_for(max: f32, limit: f32) -> f32 {
+    if max > 0.0 && max.is_finite() {
+        max / limit
+    } else {
+        1.0
+    }
 }
 
 /// The largest `|v|` of `values` (eight lanes, so that it vectorizes; NaN is ignored).

@@ -67,7 +67,7 @@ fn dot_columns_portable(x: &[f32], rows: usize, w: &[f32], k_dim: usize, out: &m
 
 /// A dot product in eight independent lanes (so that it vectorizes and pipelines).
 #[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut lanes = [0f32; 8];
     let (a_chunks, b_chunks) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = a_chunks
