@@ -309,9 +309,11 @@ enum Caches {
     },
     /// Host memory (CPU): a step appends its position in place and attends without copies.
     Host {
+        /// Per layer, one row per input (the beams of an input read it through `row_sources`).
         cross: Vec<KvCache>,
+        /// Per layer, one row per decoder row.
         past: Vec<KvCache>,
-        /// The additive key-padding mask, `[rows, src_len]`.
+        /// The additive key-padding mask, `[inputs, src_len]`.
         mask: Vec<f32>,
     },
 }
