@@ -579,9 +579,6 @@ impl Seq2Seq {
         } else {
             None
         };
-        // The input each row decodes, for the multi-position path over shared cross state.
-        let sources: Vec<u32> = state.row_sources.iter().map(|&s| s as u32).collect();
-        let sources = Tensor::new(sources.as_slice(), &self.device)?;
         for (index, layer) in self.decoder_layers.iter().enumerate() {
             let placement = layer.placement;
             let padding_mask = &state.padding_mask;
@@ -615,6 +612,9 @@ impl Seq2Seq {
                         cache.append_tensors(&step)?;
                         layer.self_attn.forward(h, &kv, causal.as_ref())
                     })?;
+                    // The shared per-input state, repeated for each row that decodes it.
+                    let sources: Vec<u32> = row_sources.iter().map(|&s| s as u32).collect();
+                    let sources = Tensor::new(sources.as_slice(), &self.device)?;
                     let cross = cross[index]
                         .to_key_value(&self.device)?
                         .select_rows(&sources)?;
