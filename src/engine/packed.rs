@@ -209,7 +209,12 @@ impl PackedMatrix {
                         // SAFETY: rows block·6.. of columns col..col + width lie in this task's
                         // part of the m × n output.
                         let c = output.0.add(block * MR * n + col);
-                        kernel(MR.min(m - block * MR), kc, a, b, c, &tile);
+                        // Only the first row block reads the panel from memory: it prefetches.
+                        if block == 0 {
+                            kernel::<true>(MR.min(m - block * MR), kc, a, b, c, &tile);
+                        } else {
+                            kernel::<false>(MR.min(m - block * MR), kc, a, b, c, &tile);
+                        }
                     }
                 }
             }
@@ -274,16 +279,23 @@ struct Tile<'a> {
 /// # Safety
 /// The CPU must support AVX2 and FMA; `c` must be valid for those rows and columns.
 #[inline(always)]
-unsafe fn kernel(rows: usize, kc: usize, a: &[f32], b: &[f32], c: *mut f32, tile: &Tile) {
+unsafe fn kernel<const PREFETCH: bool>(
+    rows: usize,
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+    c: *mut f32,
+    tile: &Tile,
+) {
     #[cfg(target_arch = "x86_64")]
     {
         match rows {
-            6 => kernel_avx2::<6>(kc, a, b, c, tile),
-            5 => kernel_avx2::<5>(kc, a, b, c, tile),
-            4 => kernel_avx2::<4>(kc, a, b, c, tile),
-            3 => kernel_avx2::<3>(kc, a, b, c, tile),
-            2 => kernel_avx2::<2>(kc, a, b, c, tile),
-            _ => kernel_avx2::<1>(kc, a, b, c, tile),
+            6 => kernel_avx2::<6, PREFETCH>(kc, a, b, c, tile),
+            5 => kernel_avx2::<5, PREFETCH>(kc, a, b, c, tile),
+            4 => kernel_avx2::<4, PREFETCH>(kc, a, b, c, tile),
+            3 => kernel_avx2::<3, PREFETCH>(kc, a, b, c, tile),
+            2 => kernel_avx2::<2, PREFETCH>(kc, a, b, c, tile),
+            _ => kernel_avx2::<1, PREFETCH>(kc, a, b, c, tile),
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -298,7 +310,13 @@ unsafe fn kernel(rows: usize, kc: usize, a: &[f32], b: &[f32], c: *mut f32, tile
 /// stores.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn kernel_avx2<const R: usize>(kc: usize, a: &[f32], b: &[f32], c: *mut f32, tile: &Tile) {
+unsafe fn kernel_avx2<const R: usize, const PREFETCH: bool>(
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+    c: *mut f32,
+    tile: &Tile,
+) {
     use std::arch::x86_64::*;
     assert!(a.len() >= kc * MR && b.len() >= kc * NR, "kernel operands");
     let full = tile.width == NR;
@@ -340,7 +358,9 @@ unsafe fn kernel_avx2<const R: usize>(kc: usize, a: &[f32], b: &[f32], c: *mut f
     for _ in 0..kc {
         // The weights stream from memory on a panel's first pass: fetch them ahead (a hint; an
         // address past the matrix is harmless).
-        _mm_prefetch::<_MM_HINT_T0>(pb.wrapping_add(PREFETCH_AHEAD) as *const i8);
+        if PREFETCH {
+            _mm_prefetch::<_MM_HINT_T0>(pb.wrapping_add(PREFETCH_AHEAD) as *const i8);
+        }
         // SAFETY: kc steps of 6 (a) and 16 (b) values stay within the slices (asserted).
         let b0 = _mm256_loadu_ps(pb);
         let b1 = _mm256_loadu_ps(pb.add(8));

@@ -8,9 +8,10 @@
 
 use rayon::prelude::*;
 
+use super::candidates::{merge, scan_row, Best, Candidate};
 use super::{
-    check_rows, log_softmax_in_place, stop_reason, EarlyStopping, GenerateError, GenerationConfig,
-    Hypothesis, LogitsProcessors, StepDecoder,
+    check_rows, log_softmax_in_place, log_softmax_shift, stop_reason, EarlyStopping, GenerateError,
+    GenerationConfig, Hypothesis, LogitsProcessors, StepDecoder,
 };
 
 /// transformers' "very large negative value".
@@ -34,14 +35,6 @@ struct Item {
     done: bool,
 }
 
-/// A candidate continuation: accumulated score, beam it extends, token.
-#[derive(Debug, Clone, Copy)]
-struct Candidate {
-    score: f32,
-    beam: usize,
-    token: u32,
-}
-
 /// Indices of the `k` largest values, largest first, ties broken by lower index.
 fn top_k_indices(values: &[f32], k: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..values.len()).collect();
@@ -50,37 +43,31 @@ fn top_k_indices(values: &[f32], k: usize) -> Vec<usize> {
     order
 }
 
-/// The `k` best (beam, token) continuations over all beams' rows of `scores` (`beams × vocab`
-/// values, row after row).
-fn top_k_continuations(
-    scores: &[f32],
-    vocab: usize,
-    beam_scores: &[f32],
+/// The `k` best continuations of one row (beam `beam` of its input, accumulated score `base`):
+/// the row's log-softmax plus `base`, after the processors. When the processors only ban tokens
+/// the log-softmax is never written (its shift is applied while scanning); otherwise it is, and
+/// the processors run on it as in transformers.
+fn best_of_row(
+    row: &mut [f32],
+    sequence: &[u32],
+    processors: &LogitsProcessors,
+    base: f32,
+    beam: usize,
     k: usize,
 ) -> Vec<Candidate> {
-    let mut best: Vec<Candidate> = Vec::with_capacity(k + 1);
-    for (beam, (row, &base)) in scores.chunks_exact(vocab).zip(beam_scores).enumerate() {
-        for (token, &score) in row.iter().enumerate() {
-            let total = score + base;
-            // NaN and -inf never beat a full list; equal scores keep the earlier (lower index) one.
-            if best.len() == k
-                && total.partial_cmp(&best[k - 1].score) != Some(std::cmp::Ordering::Greater)
-            {
-                continue;
-            }
-            let at = best.partition_point(|c| c.score >= total);
-            best.insert(
-                at,
-                Candidate {
-                    score: total,
-                    beam,
-                    token: token as u32,
-                },
-            );
-            best.truncate(k);
-        }
+    let mut best = Best::new(k);
+    if processors.only_bans(sequence, row.len()) {
+        // The shift of the untouched row (banned tokens still count in the sum, as in
+        // transformers, where the bans come after the log-softmax).
+        let (shift, log_sum) = log_softmax_shift(row).unwrap_or((0.0, 0.0));
+        processors.ban(sequence, row);
+        scan_row(row, shift, log_sum, base, beam, &mut best);
+    } else {
+        log_softmax_in_place(row);
+        processors.apply(sequence, row);
+        scan_row(row, 0.0, 0.0, base, beam, &mut best);
     }
-    best
+    best.into_vec()
 }
 
 fn penalty_denominator(length: usize, length_penalty: f32) -> f32 {
@@ -125,27 +112,29 @@ pub(super) fn search(
         let mut logits = decoder.step(&last)?;
         check_rows(&logits, last.len())?;
         let vocab = logits.vocab;
-        // Every row's log-softmax and processors, in parallel (rows are independent).
-        let sequences: Vec<&Vec<u32>> = active
+        // Every row's best continuations, in parallel (rows are independent), then each input's
+        // over its beams.
+        let sequences: Vec<(&Vec<u32>, f32)> = active
             .iter()
-            .flat_map(|&i| items[i].running.iter())
+            .flat_map(|&i| {
+                items[i]
+                    .running
+                    .iter()
+                    .zip(items[i].running_scores.iter().copied())
+            })
             .collect();
-        logits
+        let per_row: Vec<Vec<Candidate>> = logits
             .values
             .par_chunks_mut(vocab)
             .zip(sequences.par_iter())
-            .for_each(|(row, sequence)| {
-                log_softmax_in_place(row);
-                processors.apply(sequence, row);
-            });
-        // Every input's best continuations, in parallel (inputs are independent).
-        let all_candidates: Vec<Vec<Candidate>> = logits
-            .values
-            .par_chunks(beams * vocab)
-            .zip(active.par_iter())
-            .map(|(scores, &index)| {
-                top_k_continuations(scores, vocab, &items[index].running_scores, keep)
+            .enumerate()
+            .map(|(row_index, (row, &(sequence, base)))| {
+                best_of_row(row, sequence, processors, base, row_index % beams, keep)
             })
+            .collect();
+        let all_candidates: Vec<Vec<Candidate>> = per_row
+            .chunks(beams)
+            .map(|rows| merge(rows, keep))
             .collect();
         let at_max_length = cur_len + 1 >= cfg.max_length;
         let mut reorder = Vec::with_capacity(last.len());
@@ -272,14 +261,6 @@ pub(super) fn search(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn top_k_continuations_orders_by_score_then_index() {
-        let scores = [-1.0, -0.5, -3.0, -0.5, -2.0, -0.1];
-        let found = top_k_continuations(&scores, 3, &[0.0, -1.0], 3);
-        let picked: Vec<(usize, u32)> = found.iter().map(|c| (c.beam, c.token)).collect();
-        assert_eq!(picked, vec![(0, 1), (0, 0), (1, 2)]);
-    }
 
     #[test]
     fn top_k_indices_is_stable_on_ties() {

@@ -49,14 +49,13 @@ impl LogitsProcessors {
 
     /// Processes the scores of one row whose tokens so far (decoder start included) are `sequence`.
     pub fn apply(&self, sequence: &[u32], scores: &mut [f32]) {
-        let vocab = scores.len();
-        let in_vocab = |id: u32| (id as usize) < vocab;
         if let Some(penalty) = self.repetition_penalty {
             // Each distinct token once; the sequence is short, the vocabulary is not.
+            let vocab = scores.len();
             let mut distinct: Vec<u32> = sequence
                 .iter()
                 .copied()
-                .filter(|&id| in_vocab(id))
+                .filter(|&id| (id as usize) < vocab)
                 .collect();
             distinct.sort_unstable();
             distinct.dedup();
@@ -65,6 +64,30 @@ impl LogitsProcessors {
                 scores[id as usize] = if s < 0.0 { s * penalty } else { s / penalty };
             }
         }
+        self.ban(sequence, scores);
+        if let Some(token) = self.forced_token(sequence, scores.len()) {
+            scores.fill(f32::NEG_INFINITY);
+            scores[token as usize] = 0.0;
+        }
+        if self.renormalize {
+            log_softmax_in_place(scores);
+        }
+    }
+
+    /// True when [`Self::apply`] would only set some scores to `-inf` for this row (no penalty,
+    /// no forced token, no renormalisation): then [`Self::ban`] does all of its work, and it
+    /// does the same on raw logits as on log-probabilities.
+    pub fn only_bans(&self, sequence: &[u32], vocab: usize) -> bool {
+        self.repetition_penalty.is_none()
+            && !self.renormalize
+            && self.forced_token(sequence, vocab).is_none()
+    }
+
+    /// The bans of [`Self::apply`] (repeated n-grams, bad words, EOS before the minimum length):
+    /// those scores become `-inf`.
+    pub fn ban(&self, sequence: &[u32], scores: &mut [f32]) {
+        let vocab = scores.len();
+        let in_vocab = |id: u32| (id as usize) < vocab;
         let n = self.no_repeat_ngram_size;
         if n > 0 && sequence.len() >= n {
             let prefix = &sequence[sequence.len() + 1 - n..];
@@ -86,21 +109,19 @@ impl LogitsProcessors {
         if sequence.len() < self.min_length && in_vocab(self.eos_token_id) {
             scores[self.eos_token_id as usize] = f32::NEG_INFINITY;
         }
-        if let Some(bos) = self.forced_bos {
-            if sequence.len() == 1 && in_vocab(bos) {
-                scores.fill(f32::NEG_INFINITY);
-                scores[bos as usize] = 0.0;
-            }
-        }
+    }
+
+    /// The token this row must produce next, if any: EOS at the last position (when forced),
+    /// else the forced BOS as the first generated token.
+    fn forced_token(&self, sequence: &[u32], vocab: usize) -> Option<u32> {
+        let in_vocab = |id: u32| (id as usize) < vocab;
         if let Some((max_length, eos)) = self.forced_eos {
             if sequence.len() + 1 == max_length && in_vocab(eos) {
-                scores.fill(f32::NEG_INFINITY);
-                scores[eos as usize] = 0.0;
+                return Some(eos);
             }
         }
-        if self.renormalize {
-            log_softmax_in_place(scores);
-        }
+        self.forced_bos
+            .filter(|&bos| sequence.len() == 1 && in_vocab(bos))
     }
 }
 
@@ -148,6 +169,38 @@ mod tests {
                 f32::NEG_INFINITY
             ]
         );
+    }
+
+    #[test]
+    fn only_bans_holds_exactly_where_apply_is_ban() {
+        let cfg = GenerationConfig {
+            min_length: 3,
+            no_repeat_ngram_size: 2,
+            ..config()
+        };
+        let processors = LogitsProcessors::new(&cfg);
+        let scores: Vec<f32> = (0..5).map(|t| t as f32 - 1.5).collect();
+        // Before the last position: bans only (pad, EOS before min_length, a repeated bigram).
+        for sequence in [&[4u32, 1][..], &[4, 1, 2, 1]] {
+            assert!(processors.only_bans(sequence, 5));
+            let (mut applied, mut banned) = (scores.clone(), scores.clone());
+            processors.apply(sequence, &mut applied);
+            processors.ban(sequence, &mut banned);
+            assert_eq!(applied, banned);
+            assert!(banned.iter().any(|s| *s == f32::NEG_INFINITY));
+        }
+        // The forced EOS at the last position, a repetition penalty, renormalisation: not bans.
+        assert!(!processors.only_bans(&[4, 1, 2, 3, 1], 5));
+        let penalized = LogitsProcessors::new(&GenerationConfig {
+            repetition_penalty: 1.5,
+            ..cfg.clone()
+        });
+        assert!(!penalized.only_bans(&[4, 1], 5));
+        let renormalized = LogitsProcessors::new(&GenerationConfig {
+            renormalize_logits: true,
+            ..cfg
+        });
+        assert!(!renormalized.only_bans(&[4, 1], 5));
     }
 
     #[test]

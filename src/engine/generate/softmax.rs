@@ -11,7 +11,7 @@
 /// `row[i] = row[i] - max - ln(Σ exp(row[j] - max))`, like PyTorch's `log_softmax`. A row
 /// without any finite value is left as it is.
 pub fn log_softmax_in_place(row: &mut [f32]) {
-    let Some((max, log_sum)) = shift_and_log_sum(row) else {
+    let Some((max, log_sum)) = log_softmax_shift(row) else {
         return;
     };
     for x in row.iter_mut() {
@@ -25,14 +25,15 @@ pub fn log_softmax_in_place(row: &mut [f32]) {
 /// # Panics
 /// When `index` is out of bounds.
 pub fn log_softmax_at(row: &[f32], index: usize) -> f32 {
-    match shift_and_log_sum(row) {
+    match log_softmax_shift(row) {
         Some((max, log_sum)) => (row[index] - max) - log_sum,
         None => row[index],
     }
 }
 
-/// The row's maximum and `ln Σ exp(x - max)`, or `None` when no value is finite.
-fn shift_and_log_sum(row: &[f32]) -> Option<(f32, f32)> {
+/// The row's maximum and `ln Σ exp(x - max)`, or `None` when no value is finite: the log-softmax
+/// of `x` is `(x - max) - ln Σ`.
+pub fn log_softmax_shift(row: &[f32]) -> Option<(f32, f32)> {
     let max = max_of(row);
     if !max.is_finite() {
         return None;
