@@ -187,7 +187,7 @@ mod tests {
             processors.apply(sequence, &mut applied);
             processors.ban(sequence, &mut banned);
             assert_eq!(applied, banned);
-            assert!(banned.iter().any(|s| *s == f32::NEG_INFINITY));
+            assert!(banned.contains(&f32::NEG_INFINITY));
         }
         // The forced EOS at the last position, a repetition penalty, renormalisation: not bans.
         assert!(!processors.only_bans(&[4, 1, 2, 3, 1], 5));
