@@ -202,6 +202,23 @@ fn packed_values(xs: &Tensor, weight: &dyn HostWeight, bias: Option<&Tensor>) ->
     }
     let rows = xs.elem_count() / k.max(1);
     let x = xs.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    host_values(&x, rows, weight, bias)
+}
+
+/// `x Wᵀ + bias` for `rows` host rows `x` (`rows × inputs`, row-major).
+fn host_values(
+    x: &[f32],
+    rows: usize,
+    weight: &dyn HostWeight,
+    bias: Option<&Tensor>,
+) -> Result<Vec<f32>> {
+    if x.len() != rows * weight.inputs() {
+        candle_core::bail!(
+            "dense layer of {} inputs applied to {} values in {rows} rows",
+            weight.inputs(),
+            x.len()
+        );
+    }
     let bias = bias
         .map(|b| b.to_dtype(DType::F32)?.to_vec1::<f32>())
         .transpose()?;
@@ -211,7 +228,7 @@ fn packed_values(xs: &Tensor, weight: &dyn HostWeight, bias: Option<&Tensor>) ->
             weight.outputs()
         );
     }
-    Ok(weight.product(&x, rows, bias.as_deref()))
+    Ok(weight.product(x, rows, bias.as_deref()))
 }
 
 /// `xs Wᵀ` with the few-rows kernel when it applies (CPU, f32, at most
@@ -245,6 +262,26 @@ fn skinny_product(xs: &Tensor, weight: &Tensor) -> Result<Option<Tensor>> {
 }
 
 impl Dense {
+    /// Whether the weight lives in host memory in our own kernels' layout, so that
+    /// [`Dense::forward_host`] applies.
+    pub fn is_host(&self) -> bool {
+        matches!(self, Self::Packed { .. } | Self::PackedInt8 { .. })
+    }
+
+    /// `x Wᵀ + b` for `rows` rows of host values (`rows × inputs`, row-major), without tensors;
+    /// `None` unless [`Dense::is_host`].
+    pub fn forward_host(&self, x: &[f32], rows: usize) -> Result<Option<Vec<f32>>> {
+        match self {
+            Self::Packed { weight, bias } => {
+                host_values(x, rows, weight.as_ref(), bias.as_ref()).map(Some)
+            }
+            Self::PackedInt8 { weight, bias } => {
+                host_values(x, rows, weight.as_ref(), bias.as_ref()).map(Some)
+            }
+            Self::Float(_) | Self::Int8 { .. } => Ok(None),
+        }
+    }
+
     /// [`Module::forward`]'s values in host memory, row-major: a packed layer writes them there
     /// directly, the others copy them out of the tensor.
     pub fn forward_values(&self, xs: &Tensor) -> Result<Vec<f32>> {

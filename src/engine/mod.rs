@@ -2,6 +2,7 @@
 //!
 //! - [`cpu`]: process-wide settings for CPU inference (threads, thread pool, allocator).
 //! - [`config`]: the architecture as data (Marian and BART differ only there).
+//! - [`activation`]: activations in place on host values (between packed products).
 //! - [`attention`]: multi-head attention with explicit key/value tensors.
 //! - [`kv_cache`]: attention keys/values in host memory, appended in place (CPU decoding).
 //! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
@@ -12,6 +13,7 @@
 //! - [`generate`]: greedy and beam search with transformers' semantics, architecture-agnostic.
 //! - [`session`]: glue that runs a batch of token sequences through encoder, decoder and search.
 
+pub mod activation;
 pub mod attention;
 pub mod config;
 pub mod cpu;

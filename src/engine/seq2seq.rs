@@ -10,6 +10,7 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{layer_norm, Embedding, LayerNorm, VarBuilder};
 
+use super::activation;
 use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
 use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
 use super::kv_cache::{KvCache, KvView};
@@ -190,8 +191,36 @@ impl FeedForward {
     }
 
     fn forward(&self, xs: &Tensor) -> Result<Tensor> {
+        if let Some(ys) = self.forward_host(xs)? {
+            return Ok(ys);
+        }
         self.fc2
             .forward(&activate(self.activation, &self.fc1.forward(xs)?)?)
+    }
+
+    /// Both products and the activation on host values, when the weights are host-packed and
+    /// the activation has a host version (the CPU path); `None` otherwise.
+    fn forward_host(&self, xs: &Tensor) -> Result<Option<Tensor>> {
+        if !xs.device().is_cpu()
+            || !self.fc1.is_host()
+            || !self.fc2.is_host()
+            || !activation::on_host(self.activation)
+            || xs.elem_count() == 0
+        {
+            return Ok(None);
+        }
+        let mut hidden = self.fc1.forward_values(xs)?;
+        activation::apply_in_place(self.activation, &mut hidden);
+        let rows = xs.elem_count() / xs.dims().last().copied().unwrap_or(1).max(1);
+        let Some(ys) = self.fc2.forward_host(&hidden, rows)? else {
+            return Ok(None);
+        };
+        let mut shape = xs.dims().to_vec();
+        let outputs = ys.len() / rows.max(1);
+        if let Some(last) = shape.last_mut() {
+            *last = outputs;
+        }
+        Tensor::from_vec(ys, shape, xs.device()).map(Some)
     }
 }
 

@@ -13,7 +13,7 @@ mod processors;
 mod softmax;
 
 pub use processors::LogitsProcessors;
-pub(crate) use softmax::exp_shifted_in_place;
+pub(crate) use softmax::{exp_negative_in_place, exp_shifted_in_place};
 pub use softmax::{log_softmax, log_softmax_at, log_softmax_in_place, log_softmax_shift};
 
 use thiserror::Error;

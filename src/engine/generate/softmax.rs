@@ -107,6 +107,12 @@ unsafe fn exp_shifted_in_place_avx2(values: &mut [f32], shift: f32) -> f32 {
     sum
 }
 
+/// `values[i] = e^values[i]` for values `≤ 0` (vectorized where the CPU has AVX2/FMA; the
+/// same arithmetic as the softmax's exponentials).
+pub(crate) fn exp_negative_in_place(values: &mut [f32]) {
+    exp_shifted_in_place(values, 0.0);
+}
+
 /// `Σ exp(x - max)` over `row`, accumulated in eight f32 lanes and summed in f64.
 fn sum_exp_shifted(row: &[f32], max: f32) -> f32 {
     #[cfg(target_arch = "x86_64")]
