@@ -150,8 +150,9 @@ impl KvCache {
         self.capacity = capacity;
     }
 
-    /// Keeps the rows named by `rows`, in that order: new row `i` continues old row `rows[i]`.
-    /// Rows that keep their place are not copied.
+    /// Keeps the rows named by `rows`, in that order: new row `i` continues old row `rows[i]`
+    /// (a row may be named several times, making more rows). Rows that keep their place are not
+    /// copied.
     ///
     /// # Errors
     /// When a row index is out of range.
@@ -169,6 +170,12 @@ impl KvCache {
             })
             .collect();
         let width = self.row_stride();
+        // More rows than before (a row named several times): room for them first.
+        let needed = rows.len() * width;
+        if self.keys.len() < needed {
+            self.keys.resize(needed, 0.0);
+            self.values.resize(needed, 0.0);
+        }
         gather_rows_in_place(&mut self.keys, width, &parts, rows);
         gather_rows_in_place(&mut self.values, width, &parts, rows);
         self.rows = rows.len();
@@ -338,6 +345,21 @@ mod tests {
             flat(&got.keys),
             flat(&expected_keys.index_select(&index, 0).unwrap())
         );
+        // Growing: rows named several times (beam search's first reorder), then appending.
+        let mut grown = cache.clone();
+        let wide = [1usize, 1, 0, 0, 2, 2, 1];
+        grown.reorder(&wide).unwrap();
+        assert_eq!(grown.rows(), wide.len());
+        let selected = expected_keys.index_select(&index, 0).unwrap();
+        let wide_index = Tensor::new(&[1u32, 1, 0, 0, 2, 2, 1], &device).unwrap();
+        let got = grown.to_key_value(&device).unwrap();
+        assert_eq!(
+            flat(&got.keys),
+            flat(&selected.index_select(&wide_index, 0).unwrap())
+        );
+        let step: Vec<f32> = (0..wide.len() * heads * hd).map(|i| i as f32).collect();
+        grown.append(&step, &step, 1).unwrap();
+        assert_eq!(grown.len(), 24);
         // Dropping rows keeps the others.
         cache.reorder(&[1]).unwrap();
         assert_eq!(cache.rows(), 1);

@@ -60,7 +60,8 @@ pub fn generate_batch(
     cfg.validate()?;
     let (ids, mask) = pad_batch(sources, model.config().pad_token_id, model.device())?;
     let encoded = model.encode(&ids, &mask)?;
-    let state = model.start_decoding(&encoded, cfg.num_beams)?;
+    // One row per input: beam search makes the beams' rows after its first step.
+    let state = model.start_decoding(&encoded, 1)?;
     let mut session = Session { model, state };
     generate::generate(&mut session, sources.len(), cfg)
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::candidates::{merge, scan_row, Best, Candidate};
 use super::{
     check_rows, log_softmax_in_place, log_softmax_shift, stop_reason, EarlyStopping, GenerateError,
-    GenerationConfig, Hypothesis, LogitsProcessors, StepDecoder,
+    GenerationConfig, Hypothesis, Logits, LogitsProcessors, StepDecoder,
 };
 
 /// transformers' "very large negative value".
@@ -70,6 +70,20 @@ fn best_of_row(
     best.into_vec()
 }
 
+/// Each row of `logits` repeated `times` times in a row.
+fn repeat_rows(logits: &Logits, times: usize) -> Logits {
+    let mut values = Vec::with_capacity(logits.values.len() * times);
+    for row in logits.values.chunks_exact(logits.vocab) {
+        for _ in 0..times {
+            values.extend_from_slice(row);
+        }
+    }
+    Logits {
+        values,
+        vocab: logits.vocab,
+    }
+}
+
 fn penalty_denominator(length: usize, length_penalty: f32) -> f32 {
     (length as f64).powf(f64::from(length_penalty)) as f32
 }
@@ -104,13 +118,25 @@ pub(super) fn search(
         .collect();
     let mut active: Vec<usize> = (0..batch).collect();
     let mut cur_len = 1;
+    // At the first step every beam of an input is the decoder start: the decoder holds one row
+    // per input, and the rows are repeated `beams` times for the search (same values, so the
+    // same result as decoding every beam) and then in the decoder by the first reorder.
+    let mut first = true;
     while !active.is_empty() {
         let last: Vec<u32> = active
             .iter()
             .flat_map(|&i| items[i].running.iter().map(|s| s[s.len() - 1]))
             .collect();
-        let mut logits = decoder.step(&last)?;
-        check_rows(&logits, last.len())?;
+        let mut logits = if first {
+            let starts: Vec<u32> = last.iter().step_by(beams).copied().collect();
+            let logits = decoder.step(&starts)?;
+            check_rows(&logits, starts.len())?;
+            repeat_rows(&logits, beams)
+        } else {
+            let logits = decoder.step(&last)?;
+            check_rows(&logits, last.len())?;
+            logits
+        };
         let vocab = logits.vocab;
         // Every row's best continuations, in parallel (rows are independent), then each input's
         // over its beams.
@@ -192,7 +218,12 @@ pub(super) fn search(
                 sequence.push(candidate.token);
                 running.push(sequence);
                 new_scores.push(running_scores[k]);
-                reorder.push(position * beams + candidate.beam);
+                // The decoder row the continuation extends (one row per input at first).
+                reorder.push(if first {
+                    position
+                } else {
+                    position * beams + candidate.beam
+                });
             }
             item.running = running;
             item.running_scores = new_scores;
@@ -236,6 +267,7 @@ pub(super) fn search(
             .collect();
         decoder.reorder(&rows)?;
         active = still.iter().map(|&p| active[p]).collect();
+        first = false;
     }
 
     Ok(items

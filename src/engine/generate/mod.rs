@@ -129,7 +129,8 @@ impl Logits {
 pub trait StepDecoder {
     /// Feeds one token per row and returns each row's next-token logits.
     fn step(&mut self, tokens: &[u32]) -> Result<Logits, GenerateError>;
-    /// Reorders the rows' state: new row `i` continues old row `rows[i]`.
+    /// Reorders the rows' state: new row `i` continues old row `rows[i]` (a row may be named
+    /// several times: the rows grow in number).
     fn reorder(&mut self, rows: &[usize]) -> Result<(), GenerateError>;
 }
 
@@ -178,8 +179,9 @@ impl GenerationConfig {
 }
 
 /// Generates `num_return_sequences` hypotheses for each of `batch` inputs whose decoder state is
-/// held by `decoder`. For beam search the decoder must hold `batch * num_beams` rows (each input
-/// repeated `num_beams` times in a row); for greedy search, `batch` rows.
+/// held by `decoder`, one row per input. Beam search decodes its first step on those rows (every
+/// beam starts from the same token) and then makes `num_beams` rows of each input with its first
+/// [`StepDecoder::reorder`], which therefore may name a row several times.
 pub fn generate(
     decoder: &mut dyn StepDecoder,
     batch: usize,
