@@ -244,10 +244,23 @@ fn pack_inputs(x: &[f32], m: usize, k: usize) -> Vec<f32> {
             .with_min_len(64)
             .enumerate()
             .for_each(|(block, target)| {
-                for r in 0..MR.min(m - block * MR) {
-                    let row = &x[(block * MR + r) * k + k0..][..kc];
-                    for (p, &value) in row.iter().enumerate() {
-                        target[p * MR + r] = value;
+                let rows = MR.min(m - block * MR);
+                if rows == MR {
+                    // A full block: six input streams, one sequential output (no bounds checks
+                    // in the loop).
+                    let source: [&[f32]; MR] =
+                        std::array::from_fn(|r| &x[(block * MR + r) * k + k0..][..kc]);
+                    for (p, column) in target.chunks_exact_mut(MR).enumerate() {
+                        for (value, row) in column.iter_mut().zip(&source) {
+                            *value = row[p];
+                        }
+                    }
+                } else {
+                    for r in 0..rows {
+                        let row = &x[(block * MR + r) * k + k0..][..kc];
+                        for (p, &value) in row.iter().enumerate() {
+                            target[p * MR + r] = value;
+                        }
                     }
                 }
             });
