@@ -176,8 +176,10 @@ impl KvCache {
             self.keys.resize(needed, 0.0);
             self.values.resize(needed, 0.0);
         }
-        gather_rows_in_place(&mut self.keys, width, &parts, rows);
-        gather_rows_in_place(&mut self.values, width, &parts, rows);
+        rayon::join(
+            || gather_rows_in_place(&mut self.keys, width, &parts, rows),
+            || gather_rows_in_place(&mut self.values, width, &parts, rows),
+        );
         self.rows = rows.len();
         Ok(())
     }

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use candle_core::{DType, Device, Module, Result, Tensor};
 use candle_nn::{layer_norm, Embedding, LayerNorm, VarBuilder};
 
+use rayon::prelude::*;
+
 use super::activation;
 use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
 use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
@@ -373,9 +375,9 @@ impl DecoderState {
             }
             Caches::Host { past, .. } => {
                 // Cross-attention state stays indexed by input (`row_sources` follows the rows).
-                for cache in past.iter_mut() {
-                    cache.reorder(rows)?;
-                }
+                // Layers in parallel: a beam step moves tens of MB of keys and values.
+                past.par_iter_mut()
+                    .try_for_each(|cache| cache.reorder(rows))?;
             }
         }
         if inputs_changed {
