@@ -10,6 +10,7 @@
 //! preallocated caches in the same spirit.
 
 use candle_core::{Device, Result, Tensor};
+use rayon::prelude::*;
 
 use super::attention::KeyValue;
 
@@ -110,15 +111,23 @@ impl KvCache {
             self.row_stride(),
             self.capacity * self.head_dim,
         );
-        for row in 0..self.rows {
-            for head in 0..self.heads {
-                let source = ((row * self.heads + head) * new) * hd..;
-                let target = row * row_stride + head * head_stride + self.len * hd;
-                let count = new * hd;
-                self.keys[target..target + count].copy_from_slice(&keys[source.clone()][..count]);
-                self.values[target..target + count].copy_from_slice(&values[source][..count]);
-            }
-        }
+        let (heads, len, count) = (self.heads, self.len, new * hd);
+        // Rows in parallel (each row's part of the buffers is its own).
+        let write = |buffer: &mut [f32], source: &[f32]| {
+            buffer
+                .par_chunks_mut(row_stride)
+                .take(self.rows)
+                .enumerate()
+                .for_each(|(row, target)| {
+                    for head in 0..heads {
+                        let from = (row * heads + head) * count;
+                        target[head * head_stride + len * hd..][..count]
+                            .copy_from_slice(&source[from..from + count]);
+                    }
+                });
+        };
+        write(&mut self.keys, keys);
+        write(&mut self.values, values);
         self.len += new;
         Ok(())
     }

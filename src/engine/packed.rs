@@ -238,10 +238,11 @@ fn pack_inputs(x: &[f32], m: usize, k: usize) -> Vec<f32> {
         let kc = KC.min(k - k0);
         let (blocks, after) = rest.split_at_mut(row_blocks * MR * kc);
         rest = after;
-        // Row blocks in parallel when there are many (an encoder pass: thousands of rows).
+        // Row blocks in parallel (a decoding step's 128 rows are 22 blocks; this runs on the
+        // calling thread otherwise, while the pool waits).
         blocks
             .par_chunks_mut(MR * kc)
-            .with_min_len(64)
+            .with_min_len(4)
             .enumerate()
             .for_each(|(block, target)| {
                 let rows = MR.min(m - block * MR);

@@ -254,7 +254,7 @@ fn quantize_inputs(x: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
         rest = after;
         blocks
             .par_chunks_mut(MR * pairs)
-            .with_min_len(64)
+            .with_min_len(4)
             .enumerate()
             .for_each(|(block, target)| {
                 for r in 0..MR.min(m - block * MR) {

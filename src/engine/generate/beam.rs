@@ -72,16 +72,15 @@ fn best_of_row(
 
 /// Each row of `logits` repeated `times` times in a row.
 fn repeat_rows(logits: &Logits, times: usize) -> Logits {
-    let mut values = Vec::with_capacity(logits.values.len() * times);
-    for row in logits.values.chunks_exact(logits.vocab) {
-        for _ in 0..times {
-            values.extend_from_slice(row);
-        }
-    }
-    Logits {
-        values,
-        vocab: logits.vocab,
-    }
+    let vocab = logits.vocab;
+    let mut values = vec![0f32; logits.values.len() * times];
+    values
+        .par_chunks_mut(vocab)
+        .enumerate()
+        .for_each(|(row, target)| {
+            target.copy_from_slice(&logits.values[(row / times) * vocab..][..vocab]);
+        });
+    Logits { values, vocab }
 }
 
 fn penalty_denominator(length: usize, length_penalty: f32) -> f32 {
