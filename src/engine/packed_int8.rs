@@ -305,12 +305,44 @@ fn quantize_pairs(row: &[f32], inverse: f32, r: usize, target: &mut [i32]) {
     quantize_pairs_portable(row, inverse, r, target)
 }
 
+/// [`quantize_pairs_portable`] sixteen values at a time: the same rounding (half to even),
+/// clamping and NaN → 0, so the same bits.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn quantize_pairs_avx2(row: &[f32], inverse: f32, r: usize, target: &mut [i32]) {
-    quantize_pairs_portable(row, inverse, r, target)
+    use std::arch::x86_64::*;
+    let (scale, low, high) = (
+        _mm256_set1_ps(inverse),
+        _mm256_set1_ps(-ACTIVATION_MAX),
+        _mm256_set1_ps(ACTIVATION_MAX),
+    );
+    let quantize = |v: __m256| {
+        let v = _mm256_mul_ps(v, scale);
+        // NaN → 0 (the portable cast's result), before rounding and clamping.
+        let v = _mm256_and_ps(v, _mm256_cmp_ps::<_CMP_ORD_Q>(v, v));
+        let v = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(v);
+        _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(v, low), high))
+    };
+    let chunks = row.chunks_exact(16);
+    let done = row.len() - chunks.remainder().len();
+    let mut pairs = [0i32; 8];
+    for (c, chunk) in chunks.enumerate() {
+        // SAFETY: `chunk` holds sixteen values.
+        let first = quantize(_mm256_loadu_ps(chunk.as_ptr()));
+        let second = quantize(_mm256_loadu_ps(chunk.as_ptr().add(8)));
+        // Saturating packs interleave the 128-bit lanes; the permute puts the 16 values back
+        // in order, i.e. eight (low, high) pairs.
+        let packed = _mm256_permute4x64_epi64::<0b11_01_10_00>(_mm256_packs_epi32(first, second));
+        _mm256_storeu_si256(pairs.as_mut_ptr() as *mut __m256i, packed);
+        for (j, &pair) in pairs.iter().enumerate() {
+            target[(c * 8 + j) * MR + r] = pair;
+        }
+    }
+    quantize_pairs_portable(&row[done..], inverse, r, &mut target[(done / 2) * MR..]);
 }
 
+/// Row `r` of a packed 6-row block: the values of `row` scaled by `inverse`, rounded half to
+/// even, clamped to 16 bits (NaN → 0), two per `i32` (first value in the low half).
 #[inline(always)]
 fn quantize_pairs_portable(row: &[f32], inverse: f32, r: usize, target: &mut [i32]) {
     let q = |v: f32| {
@@ -478,6 +510,27 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn vectorized_activation_quantization_equals_the_portable_one() {
+        if !supported() {
+            return;
+        }
+        // Ties at .5, values past the clamp, NaN, infinities, and a ragged tail.
+        let mut row: Vec<f32> = (0..53).map(|i| (i as f32 - 26.0) * 0.5).collect();
+        row[3] = f32::NAN;
+        row[7] = f32::INFINITY;
+        row[8] = f32::NEG_INFINITY;
+        row[20] = 1.0e9;
+        for r in [0, 5] {
+            let mut want = vec![-7i32; 27 * MR];
+            let mut got = want.clone();
+            quantize_pairs_portable(&row, 3.0, r, &mut want);
+            // SAFETY: `supported` holds.
+            unsafe { quantize_pairs_avx2(&row, 3.0, r, &mut got) };
+            assert_eq!(got, want, "row {r}");
+        }
     }
 
     #[test]
