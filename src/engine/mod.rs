@@ -6,6 +6,7 @@
 //! - [`attention`]: multi-head attention with explicit key/value tensors.
 //! - [`kv_cache`]: attention keys/values in host memory, appended in place (CPU decoding).
 //! - [`linear`]: dense layers in f32 or int8 ([`Quantization`]).
+//! - [`norm`]: residual addition and layer norm in one pass on host values (CPU).
 //! - [`packed`]: weight matrices packed at load for the CPU's f32 products (BLIS-style GEMM).
 //! - [`packed_int8`]: int8 weights packed at load and products in integers (the int8 mode on AVX2).
 //! - [`skinny`]: products of a few rows with an unpacked weight matrix (CPUs without AVX2/FMA).
@@ -20,6 +21,7 @@ pub mod cpu;
 pub mod generate;
 pub mod kv_cache;
 pub mod linear;
+pub mod norm;
 pub mod packed;
 pub mod packed_int8;
 pub mod seq2seq;

@@ -17,6 +17,7 @@ use super::attention::{causal_mask, padding_mask, Attention, KeyValue};
 use super::config::{Activation, NormPlacement, PositionEmbedding, Seq2SeqConfig};
 use super::kv_cache::{KvCache, KvView};
 use super::linear::{self, dense, Dense, Quantization};
+use super::norm;
 use super::packed::PackedMatrix;
 
 fn activate(activation: Activation, xs: &Tensor) -> Result<Tensor> {
@@ -158,7 +159,13 @@ fn residual(
     sublayer: impl FnOnce(&Tensor) -> Result<Tensor>,
 ) -> Result<Tensor> {
     match placement {
-        NormPlacement::Post => norm.forward(&(xs + sublayer(xs)?)?),
+        NormPlacement::Post => {
+            let ys = sublayer(xs)?;
+            match norm::add_and_norm(xs, &ys, norm)? {
+                Some(out) => Ok(out),
+                None => norm.forward(&(xs + ys)?),
+            }
+        }
         NormPlacement::Pre => xs + sublayer(&norm.forward(xs)?)?,
     }
 }
