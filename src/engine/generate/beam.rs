@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::candidates::{merge, scan_row, Best, Candidate};
+use super::candidates::{merge, scan_row, Best, Candidate, RowScoring};
 use super::{
     check_rows, log_softmax_in_place, log_softmax_shift, stop_reason, EarlyStopping, GenerateError,
     GenerationConfig, Hypothesis, Logits, LogitsProcessors, StepDecoder,
@@ -56,17 +56,24 @@ fn best_of_row(
     k: usize,
 ) -> Vec<Candidate> {
     let mut best = Best::new(k);
-    if processors.only_bans(sequence, row.len()) {
+    let (shift, log_sum) = if processors.only_bans(sequence, row.len()) {
         // The shift of the untouched row (banned tokens still count in the sum, as in
         // transformers, where the bans come after the log-softmax).
-        let (shift, log_sum) = log_softmax_shift(row).unwrap_or((0.0, 0.0));
+        let shift = log_softmax_shift(row).unwrap_or((0.0, 0.0));
         processors.ban(sequence, row);
-        scan_row(row, shift, log_sum, base, beam, &mut best);
+        shift
     } else {
         log_softmax_in_place(row);
         processors.apply(sequence, row);
-        scan_row(row, 0.0, 0.0, base, beam, &mut best);
-    }
+        (0.0, 0.0)
+    };
+    let scoring = RowScoring {
+        shift,
+        log_sum,
+        base,
+        beam,
+    };
+    scan_row(row, scoring, &mut best);
     best.into_vec()
 }
 

@@ -63,64 +63,64 @@ impl Best {
     }
 }
 
-/// Offers every token `t` of `row`, in order, with the score `((row[t] - shift) - log_sum) + base`:
-/// the row's log-softmax (shift = its maximum, `log_sum` = log Σ exp(row - shift)) plus the beam's
-/// score, bit for bit as when the log-softmax is written first. `(0, 0)` scores `row[t] + base`.
-pub(super) fn scan_row(
-    row: &[f32],
-    shift: f32,
-    log_sum: f32,
-    base: f32,
-    beam: usize,
-    best: &mut Best,
-) {
-    let score = |x: f32| ((x - shift) - log_sum) + base;
+/// How one row's values become candidate scores: `((x - shift) - log_sum) + base` for beam
+/// `beam`, i.e. the row's log-softmax (shift = its maximum, `log_sum` = ln Σ exp(row - shift))
+/// plus the beam's score, bit for bit as when the log-softmax is written first. A shift and
+/// `log_sum` of 0 score `x + base`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RowScoring {
+    /// Subtracted first (the row's maximum).
+    pub shift: f32,
+    /// Subtracted next (the log of the shifted exponentials' sum).
+    pub log_sum: f32,
+    /// Added last (the beam's accumulated score).
+    pub base: f32,
+    /// The beam the row continues.
+    pub beam: usize,
+}
+
+impl RowScoring {
+    #[inline]
+    fn candidate(&self, x: f32, token: usize) -> Candidate {
+        Candidate {
+            score: ((x - self.shift) - self.log_sum) + self.base,
+            beam: self.beam,
+            token: token as u32,
+        }
+    }
+}
+
+/// Offers every token of `row` to `best`, in order, scored by `scoring`.
+pub(super) fn scan_row(row: &[f32], scoring: RowScoring, best: &mut Best) {
     // Until the list is full every token gets in: one by one.
     let mut start = 0;
     while best.threshold().is_none() && start < row.len() {
-        best.offer(Candidate {
-            score: score(row[start]),
-            beam,
-            token: start as u32,
-        });
+        best.offer(scoring.candidate(row[start], start));
         start += 1;
     }
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx") {
             // SAFETY: the CPU supports AVX.
-            unsafe { scan_tail_avx(row, start, shift, log_sum, base, beam, best) };
+            unsafe { scan_tail_avx(row, start, scoring, best) };
             return;
         }
     }
     for (t, &x) in row.iter().enumerate().skip(start) {
-        best.offer(Candidate {
-            score: score(x),
-            beam,
-            token: t as u32,
-        });
+        best.offer(scoring.candidate(x, t));
     }
 }
 
 /// [`scan_row`] from token `start` on, eight tokens per comparison against the current threshold.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
-unsafe fn scan_tail_avx(
-    row: &[f32],
-    start: usize,
-    shift: f32,
-    log_sum: f32,
-    base: f32,
-    beam: usize,
-    best: &mut Best,
-) {
+unsafe fn scan_tail_avx(row: &[f32], start: usize, scoring: RowScoring, best: &mut Best) {
     use std::arch::x86_64::*;
-    let score = |x: f32| ((x - shift) - log_sum) + base;
     let rest = &row[start..];
-    let (shift_v, log_sum_v, base_v) = (
-        _mm256_set1_ps(shift),
-        _mm256_set1_ps(log_sum),
-        _mm256_set1_ps(base),
+    let (shift, log_sum, base) = (
+        _mm256_set1_ps(scoring.shift),
+        _mm256_set1_ps(scoring.log_sum),
+        _mm256_set1_ps(scoring.base),
     );
     let threshold_of = |best: &Best| _mm256_set1_ps(best.threshold().unwrap_or(f32::NEG_INFINITY));
     let mut threshold = threshold_of(best);
@@ -129,7 +129,7 @@ unsafe fn scan_tail_avx(
     for chunk in &mut chunks {
         // SAFETY: `chunk` holds eight values.
         let x = _mm256_loadu_ps(chunk.as_ptr());
-        let s = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(x, shift_v), log_sum_v), base_v);
+        let s = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(x, shift), log_sum), base);
         // Ordered comparison: NaN never passes, as in `Best::offer`.
         if _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(s, threshold)) != 0 {
             let mut scores = [0f32; 8];
@@ -137,7 +137,7 @@ unsafe fn scan_tail_avx(
             for (lane, &value) in scores.iter().enumerate() {
                 best.offer(Candidate {
                     score: value,
-                    beam,
+                    beam: scoring.beam,
                     token: (offset + lane) as u32,
                 });
             }
@@ -146,11 +146,7 @@ unsafe fn scan_tail_avx(
         offset += 8;
     }
     for (lane, &x) in chunks.remainder().iter().enumerate() {
-        best.offer(Candidate {
-            score: score(x),
-            beam,
-            token: (offset + lane) as u32,
-        });
+        best.offer(scoring.candidate(x, offset + lane));
     }
 }
 
@@ -198,7 +194,13 @@ mod tests {
                 let mut best = Best::new(k);
                 let (shift, log_sum) =
                     crate::engine::generate::log_softmax_shift(row).unwrap_or((0.0, 0.0));
-                scan_row(row, shift, log_sum, base, beam, &mut best);
+                let scoring = RowScoring {
+                    shift,
+                    log_sum,
+                    base,
+                    beam,
+                };
+                scan_row(row, scoring, &mut best);
                 best.into_vec()
             })
             .collect();
