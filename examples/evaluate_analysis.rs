@@ -1,483 +1,65 @@
-//! Scores the event tagger, its status cues and the entity finder on the labelled set in
-//! `tests/data/eval/` with a real sentence-embedding model, and calibrates the tag thresholds.
+//! Scores the analyst's brief on the held-out split of the labelled event set
+//! (`tests/data/events/`) with a real sentence-embedding model and prints the tables of the
+//! README (`pipeline::evaluate`). Run through `scripts/evaluate_analysis.sh`.
 //!
 //! ```text
-//! cargo run --release --example evaluate_analysis -- --embedding-model DIR [--thresholds FILE]
-//!     [--calibrate OUT.json]
+//! cargo run --release --example evaluate_analysis -- --embedding-model DIR \
+//!     [--data tests/data/events] [--event-head FILE] [--split held-out|train|all]
 //! ```
-//! Run through `scripts/evaluate_tags.sh`. Calibration grid-searches the threshold and the lower
-//! top-tag threshold (see `pipeline::tagging`) on micro-F1 over all (paragraph, tag) pairs;
-//! leave-one-out cross-validation (each paragraph scored with thresholds fitted on the others)
-//! says how well that generalises, against a single threshold.
 
-use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use anyhow::Result;
+use clap::{Parser, ValueEnum};
 
-use dragoman::models::embedding::SentenceEmbedder;
-use dragoman::models::ModelSource;
-use dragoman::pipeline::entities::find_mentions;
-use dragoman::pipeline::tagging::{TagInput, TagScorer, TagThresholds};
-use dragoman::pipeline::{EntityType, EventStatus, Gazetteer, Taxonomy};
-use dragoman::text::Article;
+use dragoman::pipeline::evaluate::evaluate;
+use dragoman::pipeline::events::labelled::read_dir;
+use dragoman::pipeline::setup::{load_analyzer, AnalysisModels};
 
-#[derive(Debug, Deserialize)]
-struct Labelled {
-    id: String,
-    text: String,
-    tags: Vec<String>,
-    status: BTreeMap<String, EventStatus>,
-    entities: Vec<LabelledEntity>,
+#[derive(Clone, Copy, ValueEnum)]
+enum Split {
+    /// The held-out articles: the report.
+    HeldOut,
+    /// The training articles (for development; never a result).
+    Train,
+    /// Everything.
+    All,
 }
 
-#[derive(Debug, Deserialize)]
-struct LabelledEntity {
-    text: String,
-    #[serde(rename = "type")]
-    kind: EntityType,
-}
-
-struct Scored {
-    item: Labelled,
-    sentences: Vec<String>,
-    embeddings: Vec<Vec<f32>>,
-    /// Per tag (taxonomy order): best sentence score, and best score as a sentence's top tag.
-    scores: Vec<(f32, f32)>,
-}
-
-fn read_set(path: &str) -> Result<Vec<Labelled>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).with_context(|| format!("{path}: {l}")))
-        .collect()
-}
-
-#[derive(Default, Clone, Copy)]
-struct Counts {
-    tp: usize,
-    fp: usize,
-    fn_: usize,
-}
-
-impl Counts {
-    fn add(&mut self, predicted: bool, expected: bool) {
-        match (predicted, expected) {
-            (true, true) => self.tp += 1,
-            (true, false) => self.fp += 1,
-            (false, true) => self.fn_ += 1,
-            (false, false) => {}
-        }
-    }
-    fn prf(&self) -> (f64, f64, f64) {
-        let p = if self.tp + self.fp == 0 {
-            0.0
-        } else {
-            self.tp as f64 / (self.tp + self.fp) as f64
-        };
-        let r = if self.tp + self.fn_ == 0 {
-            0.0
-        } else {
-            self.tp as f64 / (self.tp + self.fn_) as f64
-        };
-        let f = if p + r == 0.0 {
-            0.0
-        } else {
-            2.0 * p * r / (p + r)
-        };
-        (p, r, f)
-    }
-}
-
-fn predicted(scores: (f32, f32), th: &TagThresholds, tag: &str) -> bool {
-    scores.0 >= th.of(tag) || th.top_tag.is_some_and(|top| scores.1 >= top)
-}
-
-/// Fits one global threshold and the lower top-tag threshold by grid search on micro-F1 over
-/// every paragraph but `skip`.
-fn fit(scored: &[&Scored], tags: &[String], skip: Option<usize>) -> TagThresholds {
-    let grid: Vec<f32> = (0..=80).map(|i| 0.20 + 0.005 * i as f32).collect();
-    let mut best = (f64::NEG_INFINITY, 0.5f32, None::<f32>);
-    for &global in &grid {
-        for top in
-            std::iter::once(None).chain(grid.iter().filter(|&&t| t < global).map(|&t| Some(t)))
-        {
-            let th = TagThresholds {
-                embedding_model: String::new(),
-                calibration: String::new(),
-                default: global,
-                top_tag: top,
-                tags: BTreeMap::new(),
-            };
-            let mut c = Counts::default();
-            for (i, s) in scored.iter().enumerate() {
-                if Some(i) == skip {
-                    continue;
-                }
-                for (t, tag) in tags.iter().enumerate() {
-                    c.add(predicted(s.scores[t], &th, tag), s.item.tags.contains(tag));
-                }
-            }
-            let f = c.prf().2;
-            if f > best.0 + 1e-12 {
-                best = (f, global, top);
-            }
-        }
-    }
-    TagThresholds {
-        embedding_model: String::new(),
-        calibration: String::new(),
-        default: best.1,
-        top_tag: best.2,
-        tags: BTreeMap::new(),
-    }
-}
-
-fn evaluate(
-    scored: &[&Scored],
-    tags: &[String],
-    thresholds: &dyn Fn(usize) -> TagThresholds,
-) -> (Vec<Counts>, Counts) {
-    let mut per_tag = vec![Counts::default(); tags.len()];
-    let mut micro = Counts::default();
-    for (i, s) in scored.iter().enumerate() {
-        let th = thresholds(i);
-        for (t, tag) in tags.iter().enumerate() {
-            let predicted = predicted(s.scores[t], &th, tag);
-            let expected = s.item.tags.contains(tag);
-            per_tag[t].add(predicted, expected);
-            micro.add(predicted, expected);
-        }
-    }
-    (per_tag, micro)
-}
-
-fn macro_f1(per_tag: &[Counts]) -> f64 {
-    per_tag.iter().map(|c| c.prf().2).sum::<f64>() / per_tag.len().max(1) as f64
+#[derive(Parser)]
+struct Args {
+    /// The sentence-embedding model (directory or Hub id).
+    #[arg(long)]
+    embedding_model: String,
+    /// The labelled set's directory.
+    #[arg(long, default_value = "tests/data/events")]
+    data: PathBuf,
+    /// An event classifier instead of the built-in one.
+    #[arg(long)]
+    event_head: Option<PathBuf>,
+    /// Which articles to score.
+    #[arg(long, value_enum, default_value = "held-out")]
+    split: Split,
 }
 
 fn main() -> Result<()> {
-    let mut args = std::env::args().skip(1);
-    let mut model = None;
-    let mut thresholds_path = None;
-    let mut calibrate = None;
-    let mut prototypes: Option<String> = None;
-    let mut explain: Option<String> = None;
-    // The library embeds sentences with people's names removed (pipeline::tagging::mask_persons).
-    let mut mask_persons = true;
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--embedding-model" => model = args.next(),
-            "--thresholds" => thresholds_path = args.next().map(PathBuf::from),
-            "--calibrate" => calibrate = args.next().map(PathBuf::from),
-            "--prototypes" => prototypes = args.next(),
-            "--explain" => explain = args.next(),
-            "--no-mask" => mask_persons = false,
-            other => bail!("unknown argument {other}"),
-        }
-    }
-    let model = model.context("--embedding-model DIR|ID is required")?;
-    let source = ModelSource::parse(&model)?;
-    let embedder = SentenceEmbedder::load(&source, &candle_core::Device::Cpu)?;
-    let taxonomy = Taxonomy::builtin();
-    let thresholds = match &thresholds_path {
-        Some(p) => TagThresholds::load(p)?,
-        None => TagThresholds::builtin(),
+    let args = Args::parse();
+    let models = AnalysisModels {
+        embedding: args.embedding_model,
+        summarizer: None,
+        event_head: args.event_head,
+        ..AnalysisModels::default()
     };
-    let tags: Vec<String> = taxonomy.tags.iter().map(|t| t.id.clone()).collect();
-    // Experiments: which texts stand for a tag (the library uses description + examples).
-    let scorer = match prototypes.as_deref() {
-        None | Some("both") => TagScorer::new(taxonomy, thresholds.clone(), &embedder)?,
-        Some(variant) => {
-            let mut vectors = Vec::new();
-            for tag in &taxonomy.tags {
-                let first = tag.description.split(". ").next().unwrap_or("").to_string();
-                let texts: Vec<&str> = match variant {
-                    "examples" => tag.examples.iter().map(String::as_str).collect(),
-                    "first-sentence" => std::iter::once(first.as_str())
-                        .chain(tag.examples.iter().map(String::as_str))
-                        .collect(),
-                    "label" => std::iter::once(tag.label.as_str())
-                        .chain(tag.examples.iter().map(String::as_str))
-                        .collect(),
-                    other => bail!("unknown --prototypes {other}"),
-                };
-                vectors.push(embedder.embed(&texts)?);
-            }
-            TagScorer::from_parts(taxonomy, thresholds.clone(), vectors)
-        }
-    };
-
-    let mut paragraphs = Vec::new();
-    let mut articles = Vec::new();
-    for (set, into) in [
-        ("tests/data/eval/paragraphs.jsonl", &mut paragraphs),
-        ("tests/data/eval/articles.jsonl", &mut articles),
-    ] {
-        for item in read_set(set)? {
-            let sentences: Vec<String> = Article::parse(&item.text)
-                .sentences()
-                .map(str::to_string)
-                .collect();
-            let masked: Vec<String> = sentences
-                .iter()
-                .map(|s| {
-                    if mask_persons {
-                        dragoman::pipeline::tagging::mask_persons(s)
-                    } else {
-                        s.clone()
-                    }
-                })
-                .collect();
-            let refs: Vec<&str> = masked.iter().map(String::as_str).collect();
-            let embeddings = embedder.embed(&refs)?;
-            let inputs: Vec<TagInput<'_>> = sentences
-                .iter()
-                .zip(&embeddings)
-                .map(|(s, e)| TagInput {
-                    text: s,
-                    original: None,
-                    embedding: e,
-                })
-                .collect();
-            let scores = scorer
-                .article_evidence(&inputs)
-                .into_iter()
-                .map(|e| {
-                    let score = |x: Option<(f32, usize)>| x.map_or(f32::NEG_INFINITY, |(s, _)| s);
-                    (score(e.best), score(e.best_as_top))
-                })
-                .collect();
-            into.push(Scored {
-                item,
-                sentences,
-                embeddings,
-                scores,
-            });
-        }
-    }
-    if let Some(id) = &explain {
-        for s in paragraphs
-            .iter()
-            .chain(&articles)
-            .filter(|s| &s.item.id == id)
-        {
-            for (sentence, embedding) in s.sentences.iter().zip(&s.embeddings) {
-                let scores = scorer.sentence_scores(embedding);
-                let mut ranked: Vec<(usize, f32)> = scores.into_iter().enumerate().collect();
-                ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-                let top: Vec<String> = ranked[..4]
-                    .iter()
-                    .map(|(t, v)| format!("{}={v:.3}", tags[*t]))
-                    .collect();
-                println!("{sentence}\n    {}", top.join(" "));
-            }
-        }
-        return Ok(());
-    }
-    let para_refs: Vec<&Scored> = paragraphs.iter().collect();
-    let art_refs: Vec<&Scored> = articles.iter().collect();
-
-    if let Some(out) = &calibrate {
-        let fitted = fit(&para_refs, &tags, None);
-        let without_top = |th: TagThresholds| TagThresholds {
-            top_tag: None,
-            ..th
-        };
-        let (in_tags, in_micro) = evaluate(&para_refs, &tags, &|_| fitted.clone());
-        let (cv_t, cv) = evaluate(&para_refs, &tags, &|i| fit(&para_refs, &tags, Some(i)));
-        let plain = |skip: Option<usize>| {
-            // The best single threshold without the top-tag rule, for comparison.
-            let mut best = (f64::NEG_INFINITY, 0.5f32);
-            for g in (0..=80).map(|i| 0.20 + 0.005 * i as f32) {
-                let th = TagThresholds {
-                    default: g,
-                    ..without_top(fitted.clone())
-                };
-                let mut c = Counts::default();
-                for (i, s) in para_refs.iter().enumerate() {
-                    if Some(i) == skip {
-                        continue;
-                    }
-                    for (t, tag) in tags.iter().enumerate() {
-                        c.add(predicted(s.scores[t], &th, tag), s.item.tags.contains(tag));
-                    }
-                }
-                if c.prf().2 > best.0 + 1e-12 {
-                    best = (c.prf().2, g);
-                }
-            }
-            TagThresholds {
-                default: best.1,
-                ..without_top(fitted.clone())
-            }
-        };
-        let (cv_pt, cv_plain) = evaluate(&para_refs, &tags, &|i| plain(Some(i)));
-        println!("calibration on {} paragraphs:", paragraphs.len());
-        println!("  threshold {:.3}, top-tag threshold {:?}: in-sample micro-F1 {:.3} macro {:.3}; leave-one-out micro-F1 {:.3}, macro-F1 {:.3}",
-            fitted.default, fitted.top_tag, in_micro.prf().2, macro_f1(&in_tags), cv.prf().2, macro_f1(&cv_t));
-        println!(
-            "  one threshold only: leave-one-out micro-F1 {:.3}, macro-F1 {:.3}",
-            cv_plain.prf().2,
-            macro_f1(&cv_pt)
-        );
-        let use_top = cv.prf().2 > cv_plain.prf().2;
-        let mut chosen = if use_top { fitted } else { plain(None) };
-        chosen.embedding_model = "sentence-transformers/all-MiniLM-L6-v2".into();
-        chosen.calibration = format!(
-            "{} fitted by grid search on micro-F1 over tests/data/eval/paragraphs.jsonl ({} paragraphs) with examples/evaluate_analysis.rs; leave-one-out micro-F1 {:.3} (one threshold only: {:.3})",
-            if use_top { "a threshold and a lower top-tag threshold" } else { "one threshold" },
-            paragraphs.len(),
-            if use_top { cv.prf().2 } else { cv_plain.prf().2 },
-            cv_plain.prf().2,
-        );
-        chosen.default = (chosen.default * 1000.0).round() / 1000.0;
-        chosen.top_tag = chosen.top_tag.map(|t| (t * 1000.0).round() / 1000.0);
-        std::fs::write(out, serde_json::to_string_pretty(&chosen)? + "\n")?;
-        println!("  wrote {}", out.display());
-        return Ok(());
-    }
-
-    // Tags with the thresholds in use.
-    for (name, set) in [("paragraphs", &para_refs), ("articles", &art_refs)] {
-        let (per_tag, micro) = evaluate(set, &tags, &|_| thresholds.clone());
-        let (p, r, f) = micro.prf();
-        println!(
-            "\n## Tags on {} {name} ({})",
-            set.len(),
-            thresholds.calibration
-        );
-        println!(
-            "micro P {p:.3} R {r:.3} F1 {f:.3}; macro-F1 {:.3}",
-            macro_f1(&per_tag)
-        );
-        if name == "paragraphs" {
-            println!("\n| tag | P | R | F1 | TP | FP | FN |\n|---|---:|---:|---:|---:|---:|---:|");
-            for (t, c) in per_tag.iter().enumerate() {
-                let (p, r, f) = c.prf();
-                println!(
-                    "| {} | {p:.2} | {r:.2} | {f:.2} | {} | {} | {} |",
-                    tags[t], c.tp, c.fp, c.fn_
-                );
-            }
-        } else {
-            for s in set.iter() {
-                let inputs: Vec<TagInput<'_>> = s
-                    .sentences
-                    .iter()
-                    .zip(&s.embeddings)
-                    .map(|(t, e)| TagInput {
-                        text: t,
-                        original: None,
-                        embedding: e,
-                    })
-                    .collect();
-                let found: Vec<String> = scorer
-                    .tag(&inputs)
-                    .iter()
-                    .map(|h| format!("{}:{:?}", h.id, h.status))
-                    .collect();
-                println!(
-                    "- {}: expected {:?}; found {:?}",
-                    s.item.id, s.item.status, found
-                );
-            }
-        }
-    }
-
-    // Status of correctly found tags.
-    let mut status_total = 0;
-    let mut status_right = 0;
-    let mut status_unclear = 0;
-    for s in para_refs.iter().chain(art_refs.iter()) {
-        let inputs: Vec<TagInput<'_>> = s
-            .sentences
-            .iter()
-            .zip(&s.embeddings)
-            .map(|(t, e)| TagInput {
-                text: t,
-                original: None,
-                embedding: e,
-            })
-            .collect();
-        for hit in scorer.tag(&inputs) {
-            if let Some(expected) = s.item.status.get(&hit.id) {
-                status_total += 1;
-                status_right += usize::from(*expected == hit.status);
-                status_unclear += usize::from(hit.status == EventStatus::Unclear);
-            }
-        }
-    }
-    println!("\n## Status of correctly found tags\n{status_right}/{status_total} right ({:.1}%), {status_unclear} answered unclear",
-        100.0 * status_right as f64 / status_total.max(1) as f64);
-
-    // Entities: surface forms per item, demonym matches of the gazetteer left out (the set does
-    // not label demonyms).
-    let gazetteer = Gazetteer::builtin();
-    let demonyms = demonym_forms()?;
-    let mut per_type: BTreeMap<&str, Counts> = BTreeMap::new();
-    for s in para_refs.iter().chain(art_refs.iter()) {
-        let predicted: HashSet<(String, EntityType)> =
-            find_mentions(&s.item.text, &gazetteer, None)
-                .into_iter()
-                .filter(|m| !demonyms.contains(&m.text.to_lowercase()))
-                .map(|m| (m.text, m.kind))
-                .collect();
-        let expected: HashSet<(String, EntityType)> = s
-            .item
-            .entities
-            .iter()
-            .map(|e| (e.text.clone(), e.kind))
-            .collect();
-        for kind in [EntityType::Gpe, EntityType::Org, EntityType::Person] {
-            let c = per_type.entry(kind.as_str()).or_default();
-            let p: HashSet<_> = predicted.iter().filter(|e| e.1 == kind).collect();
-            let x: HashSet<_> = expected.iter().filter(|e| e.1 == kind).collect();
-            c.tp += p.intersection(&x).count();
-            c.fp += p.difference(&x).count();
-            c.fn_ += x.difference(&p).count();
-        }
-    }
-    println!("\n## Entities (gazetteer + person rules, no NER model; demonyms excluded)\n\n| type | P | R | F1 | TP | FP | FN |\n|---|---:|---:|---:|---:|---:|---:|");
-    for (kind, c) in &per_type {
-        let (p, r, f) = c.prf();
-        println!(
-            "| {kind} | {p:.2} | {r:.2} | {f:.2} | {} | {} | {} |",
-            c.tp, c.fp, c.fn_
-        );
-    }
+    let analyzer = load_analyzer(&models, &candle_core::Device::Cpu)?;
+    let articles: Vec<_> = read_dir(&args.data)?
+        .into_iter()
+        .filter(|a| match args.split {
+            Split::HeldOut => a.is_held_out(),
+            Split::Train => !a.is_held_out(),
+            Split::All => true,
+        })
+        .collect();
+    let report = evaluate(&analyzer, &articles)?;
+    print!("{}", report.markdown());
     Ok(())
-}
-
-/// Lower-cased alias forms of countries that are demonyms (they end like one and are not the
-/// country's name).
-fn demonym_forms() -> Result<HashSet<String>> {
-    let value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string("models/gazetteer.json")?)?;
-    let mut out = HashSet::new();
-    let mut names = HashSet::new();
-    for country in value["countries"].as_array().into_iter().flatten() {
-        for key in ["name", "fr"] {
-            if let Some(n) = country[key].as_str() {
-                names.insert(n.to_lowercase());
-            }
-        }
-        for alias in country["aliases"].as_array().into_iter().flatten() {
-            if let Some(a) = alias.as_str() {
-                let lower = a.to_lowercase();
-                let demonym_ending = [
-                    "an", "ans", "ese", "ish", "i", "is", "ic", "ien", "ienne", "iens", "iennes",
-                    "ais", "aise", "aises", "ois", "oise", "ch", "ian", "ians",
-                ]
-                .iter()
-                .any(|e| lower.ends_with(e));
-                if demonym_ending && !a.chars().all(|c| c.is_uppercase() || !c.is_alphabetic()) {
-                    out.insert(lower);
-                }
-            }
-        }
-    }
-    Ok(out.difference(&names).cloned().collect())
 }

@@ -217,9 +217,9 @@ struct AnalysisModelArgs {
     /// Event taxonomy file (default: the built-in models/taxonomy.json).
     #[arg(long, env = "DRAGOMAN_TAXONOMY")]
     taxonomy: Option<PathBuf>,
-    /// Tag thresholds file (default: the built-in models/tag_thresholds.json).
-    #[arg(long, env = "DRAGOMAN_TAG_THRESHOLDS")]
-    tag_thresholds: Option<PathBuf>,
+    /// Event classifier file (default: the built-in models/event_head.json).
+    #[arg(long, env = "DRAGOMAN_EVENT_HEAD")]
+    event_head: Option<PathBuf>,
 }
 
 impl AnalysisModelArgs {
@@ -233,7 +233,7 @@ impl AnalysisModelArgs {
             summarizer: optional(&self.summarizer),
             ner: self.ner_model.as_deref().and_then(optional),
             taxonomy: self.taxonomy.clone(),
-            thresholds: self.tag_thresholds.clone(),
+            event_head: self.event_head.clone(),
             gazetteer: None,
         }
     }
@@ -471,7 +471,8 @@ fn translate(args: TranslateArgs) -> Result<ExitCode> {
 }
 
 fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
-    use dragoman::pipeline::analyze::{AnalysisInput, AnalyzeOptions, SourceLanguage, SummaryMode};
+    use dragoman::pipeline::analyze::{AnalyzeOptions, SourceLanguage, SummaryMode};
+    use dragoman::pipeline::flow::{analyze_article, LocalTranslator};
     use dragoman::pipeline::{settle_language, Language};
     let mut text = String::new();
     open_input(args.input.as_ref())?
@@ -482,7 +483,6 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         SourceArg::En => SourceLanguage::En,
         SourceArg::Auto => SourceLanguage::Auto,
     };
-    let (language, mut warnings) = settle_language(&text, requested)?;
     let options = AnalyzeOptions {
         summary_sentences: args.summary_sentences,
         summary_mode: args.summary_mode.map(|m| match m {
@@ -495,36 +495,28 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     let device = device(args.device)?;
     let analyzer = dragoman::pipeline::setup::load_analyzer(&args.analysis.to_models(), &device)?;
     analyzer.check_options(&options)?;
-    let mut analysis = match language {
-        Language::En => analyzer.analyze(AnalysisInput::English(&text), &options)?,
-        Language::Fr => {
+    // The translation model is loaded only for French text.
+    let translator = match settle_language(&text, requested)? {
+        (Language::En, _) => None,
+        (Language::Fr, _) => {
             let source = ModelSource::parse(&args.model)?;
             let model = TranslationModel::load_with(&source, &device, args.quantize.quantization())
                 .with_context(|| format!("loading model {source}"))?;
-            let model_name = model.info.source.clone();
-            let translator = Translator::new(model);
-            let translate_options = TranslateOptions {
-                generation: GenerationOptions {
-                    beams: args.beams,
-                    ..GenerationOptions::default()
-                },
-                ..TranslateOptions::default()
-            };
-            let started = std::time::Instant::now();
-            let translation = translator.translate_article(&text, &translate_options)?;
-            analyzer.analyze(
-                AnalysisInput::Translated {
-                    source: &text,
-                    translation: &translation,
-                    model: model_name,
-                    elapsed: started.elapsed(),
-                },
-                &options,
-            )?
+            Some(Translator::new(model))
         }
     };
-    warnings.append(&mut analysis.warnings);
-    analysis.warnings = warnings;
+    let translate_options = TranslateOptions {
+        generation: GenerationOptions {
+            beams: args.beams,
+            ..GenerationOptions::default()
+        },
+        ..TranslateOptions::default()
+    };
+    let local = translator.as_ref().map(|translator| LocalTranslator {
+        translator,
+        options: &translate_options,
+    });
+    let analysis = analyze_article(&analyzer, local.as_ref(), &text, requested, &options)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
@@ -643,7 +635,7 @@ fn batch(args: BatchArgs) -> Result<ExitCode> {
         options["summarizer"] = serde_json::json!(models.summarizer);
         options["ner"] = serde_json::json!(models.ner);
         options["taxonomy"] = serde_json::json!(models.taxonomy);
-        options["thresholds"] = serde_json::json!(models.thresholds);
+        options["event_head"] = serde_json::json!(models.event_head);
     }
     let input = InputFile::read(&args.input)?;
     let output_path = std::path::absolute(&args.output)

@@ -2,14 +2,11 @@
 //! pipeline as `dragoman translate` and `dragoman analyze`. Tasks are synchronous (tensors never
 //! run on the async runtime); the runner calls them on a blocking thread, a batch at a time.
 
-use std::time::Instant;
-
 use serde_json::Value;
 
-use crate::pipeline::analyze::{AnalysisInput, AnalyzeOptions, SourceLanguage};
-use crate::pipeline::{
-    settle_language, ArticleTranslation, Language, TranslateOptions, Translator,
-};
+use crate::pipeline::analyze::{AnalyzeOptions, SourceLanguage};
+use crate::pipeline::flow::{analyze_articles, LocalTranslator};
+use crate::pipeline::{TranslateOptions, Translator};
 
 /// The kinds of batch task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,49 +47,6 @@ pub trait Task: Send + Sync {
     fn run(&self, texts: &[&str]) -> Vec<Result<Value, String>>;
 }
 
-/// Translates several articles at once: their sentences share the model's length-sorted
-/// batches. If the shared run fails, each article is tried alone so one bad article fails alone.
-pub fn translate_many(
-    translator: &Translator,
-    texts: &[&str],
-    options: &TranslateOptions,
-) -> Vec<Result<ArticleTranslation, String>> {
-    let prepared: Vec<_> = texts
-        .iter()
-        .map(|t| translator.prepare_article(t))
-        .collect();
-    let units: Vec<_> = prepared
-        .iter()
-        .flat_map(|p| p.sentences.units.iter().cloned())
-        .collect();
-    match translator.run_units(&units, options) {
-        Ok(outputs) => {
-            let mut outputs = outputs.into_iter();
-            prepared
-                .iter()
-                .map(|article| {
-                    let mine = outputs
-                        .by_ref()
-                        .take(article.sentences.units.len())
-                        .collect();
-                    translator
-                        .assemble_article(article, mine)
-                        .map_err(|e| e.to_string())
-                })
-                .collect()
-        }
-        Err(e) if texts.len() == 1 => vec![Err(e.to_string())],
-        Err(_) => texts
-            .iter()
-            .map(|t| {
-                translator
-                    .translate_article(t, options)
-                    .map_err(|e| e.to_string())
-            })
-            .collect(),
-    }
-}
-
 /// `--task translate`.
 pub struct TranslateTask {
     translator: Translator,
@@ -115,7 +69,7 @@ impl Task for TranslateTask {
     }
 
     fn run(&self, texts: &[&str]) -> Vec<Result<Value, String>> {
-        translate_many(&self.translator, texts, &self.options)
+        self.translator.translate_many(texts, &self.options)
             .into_iter()
             .map(|r| r.map(|t| Value::String(t.text)))
             .collect()
@@ -168,67 +122,17 @@ impl Task for AnalyzeTask {
     }
 
     fn run(&self, texts: &[&str]) -> Vec<Result<Value, String>> {
-        let languages: Vec<_> = texts
-            .iter()
-            .map(|t| settle_language(t, self.source).map_err(|e| e.to_string()))
-            .collect();
-        let french: Vec<usize> = (0..texts.len())
-            .filter(|&i| matches!(languages[i], Ok((Language::Fr, _))))
-            .collect();
-        let started = Instant::now();
-        let mut translations: Vec<Option<Result<ArticleTranslation, String>>> =
-            (0..texts.len()).map(|_| None).collect();
-        if !french.is_empty() {
-            match &self.translator {
-                Some(translator) => {
-                    let sources: Vec<&str> = french.iter().map(|&i| texts[i]).collect();
-                    let results = translate_many(translator, &sources, &self.translate_options);
-                    for (&i, result) in french.iter().zip(results) {
-                        translations[i] = Some(result);
-                    }
-                }
-                None => {
-                    for &i in &french {
-                        translations[i] = Some(Err(
-                            "the text is French but no translation model is loaded".into(),
-                        ));
-                    }
-                }
-            }
-        }
-        // The batch's translation time, shared out evenly among its French articles.
-        let elapsed = started.elapsed() / french.len().max(1) as u32;
-        let model = self
-            .translator
-            .as_ref()
-            .map(|t| t.model().info.source.clone())
-            .unwrap_or_default();
-        texts
-            .iter()
-            .zip(languages)
-            .zip(translations)
-            .map(|((text, language), translation)| {
-                let (language, mut warnings) = language?;
-                let mut analysis = match (language, translation) {
-                    (Language::En, _) => self
-                        .analyzer
-                        .analyze(AnalysisInput::English(text), &self.options),
-                    (Language::Fr, Some(translation)) => self.analyzer.analyze(
-                        AnalysisInput::Translated {
-                            source: text,
-                            translation: &translation?,
-                            model: model.clone(),
-                            elapsed,
-                        },
-                        &self.options,
-                    ),
-                    (Language::Fr, None) => {
-                        return Err("internal error: a French text was not translated".into())
-                    }
-                }
-                .map_err(|e| e.to_string())?;
-                warnings.append(&mut analysis.warnings);
-                analysis.warnings = warnings;
+        let translator = self.translator.as_ref().map(|translator| LocalTranslator {
+            translator,
+            options: &self.translate_options,
+        });
+        let Ok(results) = analyze_articles(texts, self.source, translator.as_ref(), |input| {
+            self.analyzer.analyze(input, &self.options)
+        });
+        results
+            .into_iter()
+            .map(|analysis| {
+                let analysis = analysis.map_err(|e| e.to_string())?;
                 match self.kind {
                     TaskKind::Summarize => Ok(Value::String(analysis.summary)),
                     _ => serde_json::to_value(&analysis).map_err(|e| e.to_string()),

@@ -15,8 +15,10 @@ use utoipa::ToSchema;
 use super::entities::{find_mentions, LabelledSpan};
 use super::gazetteer::{aggregate, Entity, EntityMention, Gazetteer};
 use super::summarize::{abstractive_summary, select_sentences, Summarizer, DEFAULT_LAMBDA};
-use super::tagging::{mask_persons, TagInput, TagScorer};
-use super::taxonomy::EventStatus;
+use super::events::dates::{dateline_date, story_start};
+use super::events::status::EventStatus;
+use super::events::{EventExtractor, EventRecord, EventSentence};
+use super::persons::mask_persons;
 use super::translate::ArticleTranslation;
 use crate::models::embedding::SentenceEmbedder;
 use crate::text::Article;
@@ -72,7 +74,7 @@ pub struct AnalyzeOptions {
     pub summary_sentences: usize,
     /// Summary mode; `None` = abstractive when a summarizer is loaded, else extractive.
     pub summary_mode: Option<SummaryMode>,
-    /// Compute event tags.
+    /// Compute event records (and their tags).
     pub tags: bool,
     /// Compute entities.
     pub entities: bool,
@@ -112,6 +114,15 @@ pub enum AnalyzeError {
     /// The request's settings are invalid.
     #[error("{0}")]
     InvalidOptions(String),
+    /// The article's translation failed.
+    #[error("translation failed: {0}")]
+    Translation(String),
+    /// The text is French but no translation model is loaded.
+    #[error("the text is French but no translation model is loaded")]
+    NoTranslator,
+    /// The analysis could not be admitted (the service is stopping).
+    #[error("the analysis models are unavailable: {0}")]
+    Unavailable(String),
     /// A model failed.
     #[error("{step} failed: {message}")]
     Model {
@@ -166,17 +177,16 @@ pub struct BriefTranslation {
     pub low_confidence_sentences: usize,
 }
 
-/// An event tag of the article.
+/// An analyst label of the article's events (the labels of `events`, each once).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct BriefTag {
     /// Tag id from the taxonomy.
     pub id: String,
     /// Tag label.
     pub label: String,
-    /// Cosine similarity of the best sentence to the tag (the threshold it passed is per tag).
+    /// The confidence of its first event (a calibrated probability).
     pub score: f32,
-    /// Planned (announced, scheduled), occurred, or unclear.
-    #[schema(value_type = String, example = "planned")]
+    /// The status of its first event.
     pub status: EventStatus,
     /// The English sentence that best supports the tag.
     pub evidence: String,
@@ -185,7 +195,7 @@ pub struct BriefTag {
     pub evidence_source: Option<String>,
     /// CAMEO root code.
     pub cameo: String,
-    /// PLOVER event type (absent where PLOVER has none).
+    /// PLOVER event type.
     pub plover: Option<String>,
 }
 
@@ -217,6 +227,8 @@ pub struct ModelsUsed {
     pub gazetteer: String,
     /// Taxonomy version.
     pub taxonomy: String,
+    /// The event classifier: the embedding model it was trained for and its training data.
+    pub event_head: String,
 }
 
 /// Milliseconds spent per step.
@@ -228,7 +240,7 @@ pub struct Timings {
     pub embedding_ms: f64,
     /// Summary.
     pub summary_ms: f64,
-    /// Tags.
+    /// Event records and tags.
     pub tags_ms: f64,
     /// Entities.
     pub entities_ms: f64,
@@ -247,7 +259,12 @@ pub struct Analysis {
     pub summary: String,
     /// How the summary was made.
     pub summary_info: SummaryInfo,
-    /// Event tags, best first.
+    /// The events the article reports, most important first; empty when it reports none.
+    pub events: Vec<EventRecord>,
+    /// Why there are no events, when there are none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events_note: Option<String>,
+    /// The analyst labels of the events, each once, in the events' order.
     pub tags: Vec<BriefTag>,
     /// Entities, most mentioned first.
     #[schema(value_type = Vec<Object>)]
@@ -281,7 +298,7 @@ pub enum AnalysisInput<'a> {
 pub struct Analyzer {
     embedder: SentenceEmbedder,
     embedding_source: String,
-    tagger: TagScorer,
+    events: EventExtractor,
     gazetteer: Gazetteer,
     summarizer: Option<Box<dyn Summarizer>>,
     ner: Option<Box<dyn EntityRecognizer>>,
@@ -332,6 +349,17 @@ pub fn settle_language(
         }
     }
     Ok((language, warnings))
+}
+
+/// Today's date (UTC), for articles without a dated dateline.
+fn today() -> chrono::NaiveDate {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
 }
 
 fn ms(d: Duration) -> f64 {
@@ -404,13 +432,13 @@ impl Analyzer {
     pub fn new(
         embedder: SentenceEmbedder,
         embedding_source: String,
-        tagger: TagScorer,
+        events: EventExtractor,
         gazetteer: Gazetteer,
     ) -> Self {
         Self {
             embedder,
             embedding_source,
-            tagger,
+            events,
             gazetteer,
             summarizer: None,
             ner: None,
@@ -432,6 +460,11 @@ impl Analyzer {
     /// True when an abstractive summarizer is loaded.
     pub fn has_summarizer(&self) -> bool {
         self.summarizer.is_some()
+    }
+
+    /// The event extractor.
+    pub fn event_extractor(&self) -> &EventExtractor {
+        &self.events
     }
 
     /// The sentence embedder (shared with other callers).
@@ -471,7 +504,13 @@ impl Analyzer {
             embedding: self.embedding_source.clone(),
             ner: self.ner.as_ref().map(|n| n.source()),
             gazetteer: self.gazetteer.version().to_string(),
-            taxonomy: self.tagger.taxonomy().version.clone(),
+            taxonomy: self.events.taxonomy().version.clone(),
+            event_head: format!(
+                "event head for {}, trained on {} sentences of {}",
+                self.events.head().embedding_model(),
+                self.events.head().training().sentences,
+                self.events.head().training().data
+            ),
         }
     }
 
@@ -569,9 +608,13 @@ impl Analyzer {
             _ => {
                 let chosen =
                     select_sentences(&embeddings, options.summary_sentences, DEFAULT_LAMBDA);
+                // The dateline opening the first sentence is not part of the summary.
                 let text = chosen
                     .iter()
-                    .map(|&i| english[i])
+                    .map(|&i| match i {
+                        0 => &english[0][story_start(english[0])..],
+                        _ => english[i],
+                    })
                     .collect::<Vec<_>>()
                     .join(" ");
                 (
@@ -586,38 +629,6 @@ impl Analyzer {
         };
         timings.summary_ms = ms(step.elapsed());
 
-        // Tags.
-        let step = Instant::now();
-        let tags = if options.tags {
-            let inputs: Vec<TagInput<'_>> = sentences
-                .iter()
-                .zip(&embeddings)
-                .map(|(s, e)| TagInput {
-                    text: &s.text,
-                    original: (language == Language::Fr).then_some(s.source.as_str()),
-                    embedding: e,
-                })
-                .collect();
-            self.tagger
-                .tag(&inputs)
-                .into_iter()
-                .map(|hit| BriefTag {
-                    evidence: sentences[hit.evidence].text.clone(),
-                    evidence_source: (language == Language::Fr)
-                        .then(|| sentences[hit.evidence].source.clone()),
-                    id: hit.id,
-                    label: hit.label,
-                    score: hit.score,
-                    status: hit.status,
-                    cameo: hit.cameo,
-                    plover: hit.plover,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        timings.tags_ms = ms(step.elapsed());
-
         // Entities, per paragraph (NER models have short inputs).
         let step = Instant::now();
         let entities = if options.entities {
@@ -626,6 +637,65 @@ impl Analyzer {
             Vec::new()
         };
         timings.entities_ms = ms(step.elapsed());
+
+        // Event records, and their labels as tags.
+        let step = Instant::now();
+        let original = match &input {
+            AnalysisInput::English(text) => *text,
+            AnalysisInput::Translated { source, .. } => *source,
+        };
+        let events = if options.tags {
+            let anchor = match dateline_date(original) {
+                Some((date, _)) => date,
+                None => {
+                    warnings.push(
+                        "no dated dateline: relative dates (\"on Tuesday\", \"mardi\") are resolved against today's date".to_string(),
+                    );
+                    today()
+                }
+            };
+            let inputs: Vec<EventSentence<'_>> = sentences
+                .iter()
+                .zip(&masked)
+                .zip(&embeddings)
+                .map(|((s, masked), embedding)| EventSentence {
+                    english: &s.text,
+                    masked,
+                    original: (language == Language::Fr).then_some(s.source.as_str()),
+                    embedding,
+                    translation_score: s.score,
+                    low_confidence: s.low_confidence,
+                })
+                .collect();
+            let mentions: Vec<Vec<EntityMention>> = english
+                .iter()
+                .map(|s| find_mentions(s, &self.gazetteer, None))
+                .collect();
+            self.events.extract(&inputs, anchor, &mentions, &entities)
+        } else {
+            Vec::new()
+        };
+        let events_note = (options.tags && events.is_empty()).then(|| {
+            "no political event reported: no sentence states one (sport, culture, business, weather and the like get none)".to_string()
+        });
+        let mut tags: Vec<BriefTag> = Vec::new();
+        for event in &events {
+            if tags.iter().any(|t| t.id == event.tag) {
+                continue;
+            }
+            let main = &event.evidence[0];
+            tags.push(BriefTag {
+                id: event.tag.clone(),
+                label: event.label.clone(),
+                score: event.confidence,
+                status: event.status,
+                evidence: main.text.clone(),
+                evidence_source: main.source.clone(),
+                cameo: event.cameo.clone(),
+                plover: Some(event.kind.clone()),
+            });
+        }
+        timings.tags_ms = ms(step.elapsed());
 
         let translation = (language == Language::Fr).then(|| BriefTranslation {
             text: match &input {
@@ -641,6 +711,8 @@ impl Analyzer {
             translation,
             summary,
             summary_info,
+            events,
+            events_note,
             tags,
             entities,
             models: self.models_used(translation_model, mode),

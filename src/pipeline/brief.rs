@@ -4,15 +4,67 @@
 use std::fmt::Write;
 
 use super::analyze::{Analysis, Language, SummaryMode};
+use super::events::EventRecord;
 use super::gazetteer::EntityType;
-use super::taxonomy::EventStatus;
+use super::events::status::EventStatus;
 
 fn status_word(status: EventStatus) -> &'static str {
     match status {
-        EventStatus::Planned => "planned",
         EventStatus::Occurred => "occurred",
-        EventStatus::Unclear => "status unclear",
+        EventStatus::Planned => "planned",
+        EventStatus::Threatened => "threatened",
+        EventStatus::Denied => "denied",
+        EventStatus::ReportedUnconfirmed => "reported, unconfirmed",
     }
+}
+
+/// One event as a line: who — did what — to whom — where — when — status.
+fn event_line(event: &EventRecord) -> String {
+    let what = match &event.mode {
+        Some(mode) => format!("{}/{mode}", event.kind),
+        None => event.kind.clone(),
+    };
+    let mut parts = vec![
+        event
+            .source
+            .as_ref()
+            .map(|a| format!("**{}**", escape(&a.text)))
+            .unwrap_or_else(|| "(actor not named)".to_string()),
+        format!("{what} ({})", escape(&event.label)),
+    ];
+    if let Some(target) = &event.target {
+        parts.push(format!("**{}**", escape(&target.text)));
+    }
+    if let Some(location) = &event.location {
+        parts.push(format!("in {}", escape(&location.text)));
+    }
+    if let Some(date) = &event.date {
+        let when = if date.start == date.end {
+            date.start.to_string()
+        } else {
+            format!("{} to {}", date.start, date.end)
+        };
+        parts.push(format!("{when} (“{}”)", escape(&date.phrase)));
+    }
+    parts.push(status_word(event.status).to_string());
+    let mut line = format!(
+        "- {} · confidence {:.2}",
+        parts.join(" — "),
+        event.confidence
+    );
+    if let Some(who) = &event.attribution {
+        let _ = write!(line, " · according to {}", escape(who));
+    }
+    if let Some(main) = event.evidence.first() {
+        let _ = write!(line, "  \n  Evidence: “{}”", escape(&main.text));
+        if let Some(source) = &main.source {
+            let _ = write!(line, " (original: « {} »)", escape(source));
+        }
+        if main.low_confidence {
+            line.push_str(" ⚠ low-confidence translation: check the original");
+        }
+    }
+    line
 }
 
 /// Markdown special characters escaped so that text from the article cannot change the layout.
@@ -59,25 +111,16 @@ pub fn render_markdown(analysis: &Analysis) -> String {
     }
 
     let _ = writeln!(md, "## Events\n");
-    if analysis.tags.is_empty() {
-        let _ = writeln!(md, "No event tag passed its threshold.\n");
+    match &analysis.events_note {
+        Some(note) if analysis.events.is_empty() => {
+            let _ = writeln!(md, "None: {}.\n", escape(note));
+        }
+        _ => {}
     }
-    for tag in &analysis.tags {
-        let _ = writeln!(
-            md,
-            "- **{}** ({}; score {:.2}; CAMEO {}{})  \n  Evidence: “{}”",
-            escape(&tag.label),
-            status_word(tag.status),
-            tag.score,
-            tag.cameo,
-            tag.plover
-                .as_deref()
-                .map(|p| format!(", PLOVER {p}"))
-                .unwrap_or_default(),
-            escape(&tag.evidence)
-        );
+    for event in &analysis.events {
+        let _ = writeln!(md, "{}", event_line(event));
     }
-    if !analysis.tags.is_empty() {
+    if !analysis.events.is_empty() {
         md.push('\n');
     }
 
@@ -151,8 +194,10 @@ pub fn render_markdown(analysis: &Analysis) -> String {
 mod tests {
     use super::*;
     use crate::pipeline::analyze::{
-        BriefParagraph, BriefSentence, BriefTag, BriefTranslation, ModelsUsed, SummaryInfo, Timings,
+        BriefParagraph, BriefSentence, BriefTranslation, ModelsUsed, SummaryInfo, Timings,
     };
+    use crate::pipeline::events::dates::Granularity;
+    use crate::pipeline::events::{EventActor, EventDate, EventEvidence};
     use crate::pipeline::gazetteer::Entity;
 
     #[test]
@@ -187,16 +232,47 @@ mod tests {
                 sentences: vec![0],
                 parts: None,
             },
-            tags: vec![BriefTag {
-                id: "diplomatic_visit".into(),
+            events: vec![EventRecord {
+                kind: "CONSULT".into(),
+                mode: Some("visit".into()),
+                tag: "diplomatic_visit".into(),
                 label: "Diplomatic visit or meeting".into(),
-                score: 0.61,
-                status: EventStatus::Planned,
-                evidence: "The minister will visit Rabat.".into(),
-                evidence_source: None,
                 cameo: "04".into(),
-                plover: Some("CONSULT".into()),
+                confidence: 0.61,
+                source: Some(EventActor {
+                    text: "The minister".into(),
+                    entity: None,
+                    country: None,
+                    sector: None,
+                }),
+                target: None,
+                location: Some(EventActor {
+                    text: "Rabat".into(),
+                    entity: Some(0),
+                    country: None,
+                    sector: None,
+                }),
+                date: Some(EventDate {
+                    start: chrono::NaiveDate::from_ymd_opt(2025, 3, 18).expect("date"),
+                    end: chrono::NaiveDate::from_ymd_opt(2025, 3, 18).expect("date"),
+                    granularity: Granularity::Day,
+                    phrase: "mardi".into(),
+                }),
+                status: EventStatus::Planned,
+                status_cue: Some("visitera".into()),
+                attribution: None,
+                evidence: vec![EventEvidence {
+                    sentence: 0,
+                    text: "The minister will visit Rabat.".into(),
+                    source: Some("Le ministre visitera Rabat mardi.".into()),
+                    translation_score: Some(-2.5),
+                    low_confidence: true,
+                    probability: 0.61,
+                }],
+                low_confidence_evidence: true,
             }],
+            events_note: None,
+            tags: Vec::new(),
             entities: vec![Entity {
                 text: "Morocco".into(),
                 kind: EntityType::Gpe,
@@ -209,6 +285,7 @@ mod tests {
                 ner: None,
                 gazetteer: "1".into(),
                 taxonomy: "1".into(),
+                event_head: "head".into(),
             },
             timings: Timings::default(),
             warnings: vec!["a note".into()],
@@ -218,7 +295,8 @@ mod tests {
             "## Summary",
             "A \\*summary\\*.",
             "## Events",
-            "**Diplomatic visit or meeting** (planned; score 0.61; CAMEO 04, PLOVER CONSULT)",
+            "- **The minister** — CONSULT/visit (Diplomatic visit or meeting) — in Rabat — 2025-03-18 (“mardi”) — planned · confidence 0.61",
+            "Evidence: “The minister will visit Rabat.” (original: « Le ministre visitera Rabat mardi. ») ⚠ low-confidence translation",
             "Countries and places: Morocco (2)",
             "⚠ Unsure. *(original: « Incertain. »)*",
             "## Notes",

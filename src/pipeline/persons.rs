@@ -469,6 +469,34 @@ pub fn find_persons(text: &str, blocked: &[Range<usize>]) -> Vec<PersonMention> 
     mentions
 }
 
+/// `sentence` with the names of people removed (found by [`crate::pipeline::persons`]): names
+/// say nothing about the kind of event and pull embeddings towards unrelated sentences.
+pub fn mask_persons(sentence: &str) -> String {
+    let persons = find_persons(sentence, &[]);
+    if persons.is_empty() {
+        return sentence.to_string();
+    }
+    let mut out = String::with_capacity(sentence.len());
+    let mut at = 0;
+    for person in persons {
+        out.push_str(&sentence[at..person.span.start]);
+        at = person.span.end;
+    }
+    out.push_str(&sentence[at..]);
+    // Tidy what the removal leaves: doubled spaces, « , , », a space before punctuation.
+    let mut tidy = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (from, to) in [
+        (" ,", ","),
+        (",,", ","),
+        (" .", "."),
+        ("’s", ""),
+        ("'s", ""),
+    ] {
+        tidy = tidy.replace(from, to);
+    }
+    tidy
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,8 @@ use super::analyze::{Analyzer, EntityRecognizer};
 use super::entities::LabelledSpan;
 use super::gazetteer::{Gazetteer, GazetteerError};
 use super::summarize::Summarizer;
-use super::tagging::{TagScorer, TagThresholds, ThresholdsError};
+use super::events::head::{EventHead, HeadError};
+use super::events::EventExtractor;
 use super::taxonomy::{Taxonomy, TaxonomyError};
 use crate::models::embedding::{EmbedError, SentenceEmbedder};
 use crate::models::ner::NerModel;
@@ -36,8 +37,8 @@ pub struct AnalysisModels {
     pub ner: Option<String>,
     /// Taxonomy file instead of the built-in `models/taxonomy.json`.
     pub taxonomy: Option<PathBuf>,
-    /// Thresholds file instead of the built-in `models/tag_thresholds.json`.
-    pub thresholds: Option<PathBuf>,
+    /// Event classifier instead of the built-in `models/event_head.json`.
+    pub event_head: Option<PathBuf>,
     /// Gazetteer file instead of the built-in `models/gazetteer.json`.
     pub gazetteer: Option<PathBuf>,
 }
@@ -49,7 +50,7 @@ impl Default for AnalysisModels {
             summarizer: Some(DEFAULT_SUMMARIZER.to_string()),
             ner: None,
             taxonomy: None,
-            thresholds: None,
+            event_head: None,
             gazetteer: None,
         }
     }
@@ -71,9 +72,21 @@ pub enum SetupError {
     /// The taxonomy file is invalid.
     #[error(transparent)]
     Taxonomy(#[from] TaxonomyError),
-    /// The thresholds file is invalid.
+    /// The event classifier file is invalid.
     #[error(transparent)]
-    Thresholds(#[from] ThresholdsError),
+    EventHead(#[from] HeadError),
+    /// The event classifier was trained for another embedding model.
+    #[error("the event classifier was trained for {trained} ({trained_dim} dimensions) but the embedding model {model} gives {model_dim}: train a head for it (scripts/events/train_head.sh)")]
+    HeadMismatch {
+        /// The head's embedding model.
+        trained: String,
+        /// Its embedding size.
+        trained_dim: usize,
+        /// The loaded embedding model.
+        model: String,
+        /// Its embedding size.
+        model_dim: usize,
+    },
     /// The gazetteer file is invalid.
     #[error(transparent)]
     Gazetteer(#[from] GazetteerError),
@@ -103,9 +116,9 @@ pub fn load_analyzer(models: &AnalysisModels, device: &Device) -> Result<Analyze
         Some(path) => Taxonomy::load(path)?,
         None => Taxonomy::builtin(),
     };
-    let thresholds = match &models.thresholds {
-        Some(path) => TagThresholds::load(path)?,
-        None => TagThresholds::builtin(),
+    let head = match &models.event_head {
+        Some(path) => EventHead::load(path)?,
+        None => EventHead::builtin(),
     };
     let model_name = |s: &str| {
         s.trim_end_matches('/')
@@ -114,19 +127,34 @@ pub fn load_analyzer(models: &AnalysisModels, device: &Device) -> Result<Analyze
             .unwrap_or("")
             .to_string()
     };
-    if model_name(&thresholds.embedding_model) != model_name(&embedding_source.to_string()) {
+    if head.embedding_dim() != embedder.dimension() {
+        return Err(SetupError::HeadMismatch {
+            trained: head.embedding_model().to_string(),
+            trained_dim: head.embedding_dim(),
+            model: embedding_source.to_string(),
+            model_dim: embedder.dimension(),
+        });
+    }
+    if model_name(head.embedding_model()) != model_name(&embedding_source.to_string()) {
         tracing::warn!(
-            thresholds = %thresholds.embedding_model,
+            head = %head.embedding_model(),
             embedding = %embedding_source,
-            "the tag thresholds were calibrated for another embedding model; calibrate them for this one (scripts/evaluate_tags.sh --calibrate)"
+            "the event classifier was trained for another embedding model of the same size; its probabilities mean little: train one for this model (scripts/events/train_head.sh)"
         );
     }
     let gazetteer = match &models.gazetteer {
         Some(path) => Gazetteer::load(path)?,
         None => Gazetteer::builtin(),
     };
-    let tagger = TagScorer::new(taxonomy, thresholds, &embedder)?;
-    let mut analyzer = Analyzer::new(embedder, embedding_source.to_string(), tagger, gazetteer);
+    let mut prototypes = Vec::with_capacity(taxonomy.tags.len());
+    for tag in &taxonomy.tags {
+        let texts: Vec<&str> = std::iter::once(tag.description.as_str())
+            .chain(tag.examples.iter().map(String::as_str))
+            .collect();
+        prototypes.push(embedder.embed(&texts)?);
+    }
+    let events = EventExtractor::new(head, taxonomy, prototypes);
+    let mut analyzer = Analyzer::new(embedder, embedding_source.to_string(), events, gazetteer);
     if let Some(spec) = &models.summarizer {
         let model = SummarizationModel::load(&open("summarization", spec)?, device)
             .map_err(wrap("summarization", spec))?;

@@ -123,6 +123,20 @@ pub fn abstractive_summary(
 /// Default trade-off between centrality (1.0) and diversity (0.0).
 pub const DEFAULT_LAMBDA: f32 = 0.7;
 
+/// Weight of a sentence's position: news puts the most important facts first, so sentence `i`
+/// (0-based) gains `POSITION_WEIGHT / (1 + i)`.
+/// Chosen on the training split of the labelled event set (`scripts/evaluate_analysis.sh
+/// --split train`, ROUGE against the reference summaries; 0.1–1.0 all came within 0.01).
+pub const POSITION_WEIGHT: f32 = 0.2;
+
+/// Cosine similarity at or above which a sentence repeats one already chosen.
+pub const NEAR_DUPLICATE: f32 = 0.95;
+
+/// The position prior of sentence `i`.
+fn position_prior(i: usize) -> f32 {
+    POSITION_WEIGHT / (1.0 + i as f32)
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -136,7 +150,8 @@ fn normalized(mut v: Vec<f32>) -> Vec<f32> {
 }
 
 /// Chooses up to `count` sentences from their L2-normalised `embeddings` by maximal marginal
-/// relevance with trade-off `lambda`; returns their indices in article order.
+/// relevance with trade-off `lambda` plus a prior for early sentences ([`POSITION_WEIGHT`]);
+/// returns their indices in article order.
 pub fn select_sentences(embeddings: &[Vec<f32>], count: usize, lambda: f32) -> Vec<usize> {
     let n = embeddings.len();
     if n == 0 || count == 0 {
@@ -157,8 +172,12 @@ pub fn select_sentences(embeddings: &[Vec<f32>], count: usize, lambda: f32) -> V
                 .iter()
                 .map(|&j| dot(&embeddings[i], &embeddings[j]))
                 .fold(f32::NEG_INFINITY, f32::max);
+            // A near-copy of a chosen sentence is never chosen, whatever its position.
+            if redundancy >= NEAR_DUPLICATE {
+                continue;
+            }
             let redundancy = if chosen.is_empty() { 0.0 } else { redundancy };
-            let score = lambda * centrality[i] - (1.0 - lambda) * redundancy;
+            let score = lambda * centrality[i] + position_prior(i) - (1.0 - lambda) * redundancy;
             // Ties go to the earlier sentence (leads carry the news).
             if best.is_none_or(|(_, b)| score > b) {
                 best = Some((i, score));

@@ -2,10 +2,10 @@
 //! with an English label, a description of what counts and what does not, example sentences, its
 //! CAMEO root code (Schrodt, *CAMEO Conflict and Mediation Event Observations Codebook* 1.1b3) and
 //! its PLOVER event type (Open Event Data Alliance, *PLOVER manual*,
-//! github.com/openeventdata/PLOVER); and the English and French cue phrases that say whether the
-//! event a sentence reports is planned or has already happened.
+//! github.com/openeventdata/PLOVER) with the PLOVER modes it covers. The tags are the analyst
+//! labels of event records ([`crate::pipeline::events`]).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ const BUILTIN_PATH: &str = "models/taxonomy.json";
 /// Fewest tags a taxonomy may have.
 pub const MIN_TAGS: usize = 15;
 /// Most tags a taxonomy may have.
-pub const MAX_TAGS: usize = 25;
+pub const MAX_TAGS: usize = 30;
 
 /// The PLOVER event types (PLOVER manual, 2023); CAMEO 01 and 02 have no PLOVER equivalent.
 pub const PLOVER_TYPES: [&str; 16] = [
@@ -49,8 +49,6 @@ pub struct Taxonomy {
     pub version: String,
     /// The event tags.
     pub tags: Vec<TagSpec>,
-    /// Phrases that mark an event as planned or as having happened.
-    pub status_cues: StatusCues,
 }
 
 /// One event tag.
@@ -69,35 +67,12 @@ pub struct TagSpec {
     pub cameo: String,
     /// PLOVER event type; `None` where PLOVER has none (public statements, elections).
     pub plover: Option<String>,
+    /// The PLOVER modes of `plover` that this tag labels; empty = any mode of the type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modes: Vec<String>,
     /// Coding note: why these codes, where the codes and the tag differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-/// Cue phrases by status, each a map from language code (`en`, `fr`) to phrases.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StatusCues {
-    /// Phrases of intent, schedule or future: « will », « next week », « aura lieu ».
-    pub planned: BTreeMap<String, Vec<String>>,
-    /// Phrases of past or completed events: « took place », « yesterday », « a eu lieu ».
-    pub occurred: BTreeMap<String, Vec<String>>,
-    /// Words that, just before an occurred cue, make it a passive or present rather than a past
-    /// event: « be » in « will be signed », « are » in « talks are held every year ».
-    #[serde(default)]
-    pub occurred_not_after: Vec<String>,
-}
-
-/// Whether the event a sentence reports is still to come or has happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EventStatus {
-    /// Only planned cues: announced, scheduled, expected.
-    Planned,
-    /// Only occurred cues: done, held, past.
-    Occurred,
-    /// No cue, or cues of both kinds.
-    Unclear,
 }
 
 /// Why a taxonomy could not be loaded; every variant names the file.
@@ -127,13 +102,6 @@ pub enum TaxonomyError {
         /// The rule broken.
         reason: String,
     },
-}
-
-/// Which list a cue comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CueKind {
-    Planned,
-    Occurred,
 }
 
 impl Taxonomy {
@@ -174,68 +142,7 @@ impl Taxonomy {
         self.tags.iter().find(|tag| tag.id == id)
     }
 
-    /// Says whether `sentence` reports a planned or a past event from the status cues: cues are
-    /// matched case-insensitively on word boundaries, longest first and without overlap (so
-    /// « won't » is not « won »); an occurred cue right after an `occurred_not_after` word does not
-    /// count. Planned if only planned cues match, occurred if only occurred cues do, else unclear.
-    pub fn status_of(&self, sentence: &str) -> EventStatus {
-        let text = fold(sentence);
-        let mut cues: Vec<(Vec<char>, CueKind)> = self
-            .status_cues
-            .planned
-            .values()
-            .flatten()
-            .map(|cue| (fold(cue), CueKind::Planned))
-            .chain(
-                self.status_cues
-                    .occurred
-                    .values()
-                    .flatten()
-                    .map(|cue| (fold(cue), CueKind::Occurred)),
-            )
-            .filter(|(cue, _)| !cue.is_empty())
-            .collect();
-        cues.sort_by_key(|(cue, _)| std::cmp::Reverse(cue.len()));
-        let blockers: Vec<Vec<char>> = self
-            .status_cues
-            .occurred_not_after
-            .iter()
-            .map(|word| fold(word))
-            .collect();
-
-        let (mut planned, mut occurred) = (false, false);
-        let mut i = 0;
-        while i < text.len() {
-            let starts_word =
-                text[i].is_alphanumeric() && (i == 0 || !text[i - 1].is_alphanumeric());
-            let found = if starts_word {
-                cues.iter().find(|(cue, _)| matches_at(&text, i, cue))
-            } else {
-                None
-            };
-            let Some((cue, kind)) = found else {
-                i += 1;
-                continue;
-            };
-            match kind {
-                CueKind::Planned => planned = true,
-                CueKind::Occurred => {
-                    let before = word_before(&text, i);
-                    if !blockers.iter().any(|b| b.as_slice() == before) {
-                        occurred = true;
-                    }
-                }
-            }
-            i += cue.len();
-        }
-        match (planned, occurred) {
-            (true, false) => EventStatus::Planned,
-            (false, true) => EventStatus::Occurred,
-            _ => EventStatus::Unclear,
-        }
-    }
-
-    /// Checks the rules: a version, 15 to 25 tags, unique snake_case ids, non-empty labels,
+    /// Checks the rules: a version, 15 to 30 tags, unique snake_case ids, non-empty labels,
     /// descriptions and examples, CAMEO root codes `01`–`20`, known PLOVER types, and cue lists
     /// that are non-empty and do not share a phrase.
     fn validate(&self) -> Result<(), String> {
@@ -288,39 +195,6 @@ impl Taxonomy {
                 }
             }
         }
-        let cues = &self.status_cues;
-        let mut planned = HashSet::new();
-        for (kind, lists) in [("planned", &cues.planned), ("occurred", &cues.occurred)] {
-            if lists.values().all(Vec::is_empty) {
-                return Err(format!("there are no {kind} status cues"));
-            }
-            for (language, list) in lists {
-                for cue in list {
-                    let folded = fold(cue);
-                    if folded.first().is_none_or(|c| !c.is_alphanumeric()) {
-                        return Err(format!(
-                            "{kind} cue {cue:?} ({language}) must start with a letter or a digit"
-                        ));
-                    }
-                    if kind == "planned" {
-                        planned.insert(folded);
-                    } else if planned.contains(&folded) {
-                        return Err(format!(
-                            "cue {cue:?} ({language}) is both planned and occurred"
-                        ));
-                    }
-                }
-            }
-        }
-        if let Some(word) = cues
-            .occurred_not_after
-            .iter()
-            .find(|w| fold(w).is_empty() || fold(w).iter().any(|c| !c.is_alphanumeric()))
-        {
-            return Err(format!(
-                "occurred_not_after entry {word:?} is not a single word"
-            ));
-        }
         Ok(())
     }
 }
@@ -335,52 +209,6 @@ fn is_snake_case(id: &str) -> bool {
     }) && id.starts_with(|c: char| c.is_ascii_lowercase())
 }
 
-/// Lower-cases, unifies apostrophes and collapses whitespace runs to one space, trimmed.
-fn fold(text: &str) -> Vec<char> {
-    let mut out = Vec::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_whitespace() {
-            if out.last().is_some_and(|&last| last != ' ') {
-                out.push(' ');
-            }
-            continue;
-        }
-        let c = match c {
-            '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{00B4}' | '\u{2032}' => '\'',
-            '\u{2010}' | '\u{2011}' => '-',
-            _ => c,
-        };
-        let mut lower = c.to_lowercase();
-        out.push(match (lower.next(), lower.next()) {
-            (Some(l), None) => l,
-            _ => c,
-        });
-    }
-    if out.last() == Some(&' ') {
-        out.pop();
-    }
-    out
-}
-
-/// `cue` occurs at `i` and ends on a word boundary.
-fn matches_at(text: &[char], i: usize, cue: &[char]) -> bool {
-    let end = i + cue.len();
-    text[i..].starts_with(cue) && (end == text.len() || !text[end].is_alphanumeric())
-}
-
-/// The word just before position `i` (separated by one space), or an empty slice.
-fn word_before(text: &[char], i: usize) -> &[char] {
-    if i < 2 || text[i - 1] != ' ' {
-        return &[];
-    }
-    let end = i - 1;
-    let start = text[..end]
-        .iter()
-        .rposition(|c| !c.is_alphanumeric())
-        .map_or(0, |p| p + 1);
-    &text[start..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,7 +217,7 @@ mod tests {
     fn builtin_taxonomy_validates() {
         let taxonomy = Taxonomy::builtin();
         assert!(
-            (20..=24).contains(&taxonomy.tags.len()),
+            (20..=MAX_TAGS).contains(&taxonomy.tags.len()),
             "{}",
             taxonomy.tags.len()
         );
@@ -410,6 +238,10 @@ mod tests {
             "humanitarian_aid",
             "trade_energy_deal",
             "election_political_change",
+            "pledge_cooperation",
+            "concession",
+            "appeal_demand",
+            "rejection",
             "cyberattack",
             "refugees_migration",
             "peace_talks",
@@ -427,90 +259,6 @@ mod tests {
                 .tag("official_statement")
                 .and_then(|t| t.plover.clone()),
             None
-        );
-    }
-
-    #[test]
-    fn status_of_english_sentences() {
-        let taxonomy = Taxonomy::builtin();
-        let cases = [
-            ("The ministers will meet next week", EventStatus::Planned),
-            ("The summit took place on Monday", EventStatus::Occurred),
-            ("The talks", EventStatus::Unclear),
-            (
-                "The agreement will be signed in Paris",
-                EventStatus::Planned,
-            ),
-            (
-                "The agreement is expected to be signed next month.",
-                EventStatus::Planned,
-            ),
-            (
-                "The two leaders signed a trade deal on Friday.",
-                EventStatus::Occurred,
-            ),
-            ("Talks are held every year in Geneva.", EventStatus::Unclear),
-            (
-                "The president won't attend the summit.",
-                EventStatus::Planned,
-            ),
-            (
-                "THE MINISTERS MET WITH THE PRESIDENT",
-                EventStatus::Occurred,
-            ),
-            (
-                "The talks, which took place last week, will resume next month.",
-                EventStatus::Unclear,
-            ),
-            ("", EventStatus::Unclear),
-        ];
-        for (sentence, expected) in cases {
-            assert_eq!(taxonomy.status_of(sentence), expected, "{sentence:?}");
-        }
-    }
-
-    #[test]
-    fn status_of_french_sentences() {
-        let taxonomy = Taxonomy::builtin();
-        let cases = [
-            ("La rencontre aura lieu mardi", EventStatus::Planned),
-            ("Le sommet a eu lieu lundi", EventStatus::Occurred),
-            ("Le président doit se rendre à Alger", EventStatus::Planned),
-            (
-                "Le ministre se rendra à Kyiv la semaine prochaine.",
-                EventStatus::Planned,
-            ),
-            (
-                "Les ministres se sont réunis hier à Bruxelles.",
-                EventStatus::Occurred,
-            ),
-            ("Le sommet s’est tenu à Paris.", EventStatus::Occurred),
-            (
-                "Paris envisage de nouvelles sanctions.",
-                EventStatus::Planned,
-            ),
-            (
-                "Les deux pays ont signé un accord l’an dernier.",
-                EventStatus::Occurred,
-            ),
-            (
-                "La réunion prévue lundi a été annulée.",
-                EventStatus::Unclear,
-            ),
-            ("Les négociations", EventStatus::Unclear),
-        ];
-        for (sentence, expected) in cases {
-            assert_eq!(taxonomy.status_of(sentence), expected, "{sentence:?}");
-        }
-    }
-
-    #[test]
-    fn cues_match_whole_words_only() {
-        let taxonomy = Taxonomy::builtin();
-        // « willing », « hasten », « wash », « serait » contain cues but are other words.
-        assert_eq!(
-            taxonomy.status_of("Officials willing to hasten a wash of the serait"),
-            EventStatus::Unclear
         );
     }
 
@@ -547,17 +295,7 @@ mod tests {
                     t.tags.push(tag);
                 }
             },
-            "26 tags",
-        );
-        check(
-            &|t| {
-                t.status_cues
-                    .occurred
-                    .entry("en".into())
-                    .or_default()
-                    .push("Next Week".into())
-            },
-            "both planned and occurred",
+            "31 tags",
         );
         check(&|t| t.version = " ".into(), "version");
     }
@@ -583,16 +321,13 @@ mod tests {
         );
 
         std::fs::write(&path, "{\"version\": \"x\", \"tags\": []}").expect("write");
-        let err = Taxonomy::load(&path).expect_err("no status_cues");
+        let err = Taxonomy::load(&path).expect_err("no tags");
+        assert!(matches!(err, TaxonomyError::Invalid { .. }), "{err}");
+        std::fs::write(&path, "{\"version\": \"x\"}").expect("write");
+        let err = Taxonomy::load(&path).expect_err("no tags field");
         assert!(matches!(err, TaxonomyError::Parse { .. }), "{err}");
 
         std::fs::write(&path, BUILTIN_JSON).expect("write");
         assert_eq!(Taxonomy::load(&path).expect("loads"), Taxonomy::builtin());
-    }
-
-    #[test]
-    fn status_serializes_in_lower_case() {
-        let json = serde_json::to_string(&EventStatus::Planned).expect("serializable");
-        assert_eq!(json, "\"planned\"");
     }
 }

@@ -123,6 +123,49 @@ impl Translator {
         self.model.generation_config(&options.generation)
     }
 
+    /// Translates several articles at once: their sentences share the model's length-sorted
+    /// batches. If the shared run fails, each article is tried alone so one bad article fails alone.
+    pub fn translate_many(
+        &self,
+        texts: &[&str],
+        options: &TranslateOptions,
+    ) -> Vec<Result<ArticleTranslation, String>> {
+        let prepared: Vec<_> = texts
+            .iter()
+            .map(|t| self.prepare_article(t))
+            .collect();
+        let units: Vec<_> = prepared
+            .iter()
+            .flat_map(|p| p.sentences.units.iter().cloned())
+            .collect();
+        match self.run_units(&units, options) {
+            Ok(outputs) => {
+                let mut outputs = outputs.into_iter();
+                prepared
+                    .iter()
+                    .map(|article| {
+                        let mine = outputs
+                            .by_ref()
+                            .take(article.sentences.units.len())
+                            .collect();
+                        self
+                            .assemble_article(article, mine)
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect()
+            }
+            Err(e) if texts.len() == 1 => vec![Err(e.to_string())],
+            Err(_) => texts
+                .iter()
+                .map(|t| {
+                    self
+                        .translate_article(t, options)
+                        .map_err(|e| e.to_string())
+                })
+                .collect(),
+        }
+    }
+
     /// Translates a whole article, preserving its line structure, with local batching.
     pub fn translate_article(
         &self,

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use tokio::runtime::Handle;
 
 use super::queue::JobResult;
 use super::state::{AppState, Engine, Jobs};
@@ -29,8 +30,9 @@ use crate::jobs::{
     TaskKind,
 };
 use crate::models::GenerationOptions;
-use crate::pipeline::analyze::{AnalysisInput, AnalyzeOptions, DEFAULT_SUMMARY_SENTENCES};
-use crate::pipeline::{settle_language, ArticleTranslation, Language, TranslateOptions};
+use crate::pipeline::analyze::{AnalyzeError, AnalyzeOptions, DEFAULT_SUMMARY_SENTENCES};
+use crate::pipeline::flow::{analyze_articles, ArticleTranslator};
+use crate::pipeline::{ArticleTranslation, TranslateOptions};
 
 /// How long the worker sleeps when it has nothing to do and nobody wakes it (expired leases of
 /// other workers are looked for this often).
@@ -331,80 +333,55 @@ async fn analyze(
         .check_options(&analyze_options)
         .map_err(|e| e.to_string())?;
     let source = options.source.unwrap_or_default();
-    let languages: Vec<_> = texts
-        .iter()
-        .map(|t| settle_language(t, source).map_err(|e| e.to_string()))
-        .collect();
-    let french: Vec<usize> = (0..texts.len())
-        .filter(|&i| matches!(languages[i], Ok((Language::Fr, _))))
-        .collect();
-    let started = Instant::now();
-    let mut translations: Vec<Option<Result<ArticleTranslation, String>>> =
-        (0..texts.len()).map(|_| None).collect();
-    if !french.is_empty() {
-        let sources = french.iter().map(|&i| texts[i].clone()).collect();
-        for (&i, result) in french
-            .iter()
-            .zip(translate(engine, sources, translate_options).await?)
-        {
-            translations[i] = Some(result);
-        }
+    let translator = JobTranslator {
+        engine: Arc::clone(engine),
+        options: translate_options.clone(),
+        runtime: Handle::current(),
+    };
+    let running = Arc::clone(&analysis.running);
+    let analyzer = Arc::clone(&analysis.analyzer);
+    tokio::task::spawn_blocking(move || {
+        let runtime = translator.runtime.clone();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let results = analyze_articles(&texts, source, Some(&translator), |input| {
+            // One analysis at a time among the server's analyses; translation does not hold a slot.
+            let _running = runtime
+                .block_on(Arc::clone(&running).acquire_owned())
+                .map_err(|_| AnalyzeError::Unavailable("the analysis models have stopped".into()))?;
+            analyzer.analyze(input, &analyze_options)
+        })?;
+        Ok(results
+            .into_iter()
+            .map(|result| {
+                let result = result.map_err(|e| e.to_string())?;
+                match kind {
+                    TaskKind::Summarize => Ok(Value::String(result.summary)),
+                    _ => serde_json::to_value(&result).map_err(|e| e.to_string()),
+                }
+            })
+            .collect())
+    })
+    .await
+    .map_err(|e| format!("the analysis failed: {e}"))?
+}
+
+/// Translates a job's French articles through the queue, from a blocking thread.
+struct JobTranslator {
+    engine: Arc<Engine>,
+    options: TranslateOptions,
+    runtime: Handle,
+}
+
+impl ArticleTranslator for JobTranslator {
+    type Error = String;
+
+    fn model(&self) -> String {
+        self.engine.info.source.clone()
     }
-    // The batch's translation time, shared out evenly among its French articles.
-    let elapsed = started.elapsed() / french.len().max(1) as u32;
-    let mut results = Vec::with_capacity(texts.len());
-    for ((text, language), translation) in texts.into_iter().zip(languages).zip(translations) {
-        let (language, mut warnings) = match language {
-            Ok(settled) => settled,
-            Err(message) => {
-                results.push(Err(message));
-                continue;
-            }
-        };
-        let translation = match (language, translation) {
-            (Language::En, _) => None,
-            (Language::Fr, Some(Ok(translation))) => Some(translation),
-            (Language::Fr, Some(Err(message))) => {
-                results.push(Err(message));
-                continue;
-            }
-            (Language::Fr, None) => {
-                results.push(Err(
-                    "internal error: a French text was not translated".into()
-                ));
-                continue;
-            }
-        };
-        let running = Arc::clone(&analysis.running)
-            .acquire_owned()
-            .await
-            .map_err(|_| "the analysis models have stopped".to_string())?;
-        let analyzer = Arc::clone(&analysis.analyzer);
-        let model = engine.info.source.clone();
-        let options = analyze_options.clone();
-        let analysed = tokio::task::spawn_blocking(move || {
-            let _running = running;
-            let input = match &translation {
-                None => AnalysisInput::English(&text),
-                Some(translation) => AnalysisInput::Translated {
-                    source: &text,
-                    translation,
-                    model,
-                    elapsed,
-                },
-            };
-            analyzer.analyze(input, &options)
-        })
-        .await
-        .map_err(|e| format!("the analysis failed: {e}"))?;
-        results.push(analysed.map_err(|e| e.to_string()).and_then(|mut result| {
-            warnings.append(&mut result.warnings);
-            result.warnings = warnings;
-            match kind {
-                TaskKind::Summarize => Ok(Value::String(result.summary)),
-                _ => serde_json::to_value(&result).map_err(|e| e.to_string()),
-            }
-        }));
+
+    fn translate(&self, texts: &[&str]) -> Result<Vec<Result<ArticleTranslation, String>>, String> {
+        let texts = texts.iter().map(|t| t.to_string()).collect();
+        self.runtime
+            .block_on(translate(&self.engine, texts, &self.options))
     }
-    Ok(results)
 }

@@ -63,21 +63,47 @@ fn english(analyzer: &Analyzer, text: &str, options: &AnalyzeOptions) -> Analysi
 }
 
 #[test]
-fn counter_terrorism_exercise_and_planned_visit_are_tagged_planned_with_their_entities() {
+fn counter_terrorism_exercise_and_planned_visit_are_planned_events_with_their_entities() {
     let analysis = english(minimal(), CT_ARTICLE_EN, &AnalyzeOptions::default());
-    let tag = |id: &str| analysis.tags.iter().find(|t| t.id == id);
-    for id in [
-        "military_cooperation",
-        "counter_terrorism",
-        "diplomatic_visit",
-    ] {
-        let found = tag(id).unwrap_or_else(|| panic!("tag {id} missing: {:#?}", analysis.tags));
-        assert_eq!(found.status, EventStatus::Planned, "{found:#?}");
-        assert!(
-            CT_ARTICLE_EN.contains(&found.evidence),
-            "evidence is a sentence of the article: {found:#?}"
-        );
+    let event = |kind: &str| {
+        analysis
+            .events
+            .iter()
+            .find(|e| e.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} event: {:#?}", analysis.events))
+    };
+    // The joint exercise: material cooperation between the two countries, announced.
+    let exercise = event("COOPERATE");
+    assert_eq!(exercise.status, EventStatus::Planned, "{exercise:#?}");
+    assert_eq!(exercise.tag, "military_cooperation");
+    assert!(exercise.evidence[0].text.contains("joint counter-terrorism exercise"));
+    let actors: Vec<&str> = [&exercise.source, &exercise.target]
+        .iter()
+        .filter_map(|a| a.as_ref().map(|a| a.text.as_str()))
+        .collect();
+    assert!(
+        actors.iter().any(|a| a.contains("Côte d'Ivoire")) && actors.contains(&"Benin"),
+        "{actors:?}"
+    );
+    assert_eq!(exercise.date.as_ref().map(|d| d.phrase.as_str()), Some("next month"));
+    // The minister's visit: a planned consultation in Cotonou on 9 November.
+    let visit = event("CONSULT");
+    assert_eq!(visit.status, EventStatus::Planned, "{visit:#?}");
+    assert_eq!(visit.location.as_ref().map(|l| l.text.as_str()), Some("Cotonou"));
+    let date = visit.date.as_ref().expect("the visit's date");
+    assert_eq!((date.start.format("%m-%d").to_string(), date.start == date.end), ("11-09".to_string(), true));
+    for event in &analysis.events {
+        assert!(CT_ARTICLE_EN.contains(&event.evidence[0].text), "{event:#?}");
+        assert!(event.confidence >= 0.0 && event.confidence <= 1.0);
     }
+    // Tags are the events' labels, each once.
+    let mut ids: Vec<&str> = analysis.tags.iter().map(|t| t.id.as_str()).collect();
+    let count = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), count);
+    assert!(ids.contains(&"military_cooperation") && ids.contains(&"diplomatic_visit"));
+    // No dateline: the brief says relative dates are resolved against today.
+    assert!(analysis.warnings.iter().any(|w| w.contains("dateline")), "{:?}", analysis.warnings);
     let entity = |name: &str, kind: EntityType| {
         analysis
             .entities
@@ -105,10 +131,15 @@ fn counter_terrorism_exercise_and_planned_visit_are_tagged_planned_with_their_en
 }
 
 #[test]
-fn unrelated_text_gets_no_security_tags() {
+fn unrelated_text_gets_no_events_and_says_so() {
     let text = "The bakery on the corner now sells sourdough bread on Sundays. Customers praised the new recipe and the friendly staff.";
     let analysis = english(minimal(), text, &AnalyzeOptions::default());
+    assert!(analysis.events.is_empty(), "{:#?}", analysis.events);
     assert!(analysis.tags.is_empty(), "{:#?}", analysis.tags);
+    assert!(analysis
+        .events_note
+        .as_deref()
+        .is_some_and(|n| n.contains("no political event")));
 }
 
 #[test]
@@ -333,7 +364,7 @@ fn cli_analyze_prints_a_markdown_brief_and_json() {
         "## Summary",
         "## Events",
         "## Entities",
-        "Counter-terrorism",
+        "COOPERATE (Military exercise or cooperation)",
     ] {
         assert!(markdown.contains(section), "missing {section}:\n{markdown}");
     }

@@ -472,7 +472,7 @@ fn batch_analyze_and_summarize_english_articles_with_minilm() {
     assert!(
         got[0]["analysis"]["tags"]
             .as_array()
-            .is_some_and(|tags| tags.iter().any(|t| t["id"] == "counter_terrorism")),
+            .is_some_and(|tags| tags.iter().any(|t| t["id"] == "military_cooperation")),
         "{:#}",
         got[0]["analysis"]["tags"]
     );

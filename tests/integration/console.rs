@@ -422,6 +422,7 @@ fn the_console_analyses_an_article_and_links_sentences_tags_and_evidence() {
         let markdown = markdown.as_str().expect("markdown text");
         for heading in [
             "## Summary",
+            "## Events",
             "## Event tags",
             "## Entities",
             "## English text",
@@ -463,18 +464,18 @@ fn the_console_analyses_an_article_and_links_sentences_tags_and_evidence() {
         assert!(
             tag_ids
                 .as_array()
-                .is_some_and(|ids| ids.contains(&json!("counter_terrorism"))),
+                .is_some_and(|ids| ids.contains(&json!("military_cooperation"))),
             "{tag_ids}"
         );
         let tag_text = browser
-            .text("#tags button[data-tag=\"counter_terrorism\"]")
+            .text("#tags button[data-tag=\"military_cooperation\"]")
             .await;
         assert!(
             tag_text.to_lowercase().contains("planned"),
             "the exercise is announced: {tag_text}"
         );
         browser
-            .click("#tags button[data-tag=\"counter_terrorism\"]")
+            .click("#tags button[data-tag=\"military_cooperation\"]")
             .await;
         let evidence = sentence_texts(&browser, ".sentence.evidence").await;
         assert_eq!(
@@ -490,7 +491,7 @@ fn the_console_analyses_an_article_and_links_sentences_tags_and_evidence() {
             .await;
         let tag = english_brief.json["tags"]
             .as_array()
-            .and_then(|tags| tags.iter().find(|t| t["id"] == "counter_terrorism"))
+            .and_then(|tags| tags.iter().find(|t| t["id"] == "military_cooperation"))
             .expect("the API tags it too");
         let evidence_sentence = tag["evidence"].as_str().expect("evidence");
         assert!(
@@ -500,11 +501,42 @@ fn the_console_analyses_an_article_and_links_sentences_tags_and_evidence() {
         assert_eq!(
             browser
                 .eval(
-                    "return document.querySelector('#tags button[data-tag=\"counter_terrorism\"]').getAttribute('aria-pressed');",
+                    "return document.querySelector('#tags button[data-tag=\"military_cooperation\"]').getAttribute('aria-pressed');",
                     vec![]
                 )
                 .await,
             json!("true")
+        );
+        // The events as rows, one per event of the API's answer, in its order; a row opens its
+        // main evidence sentence.
+        let events = english_brief.json["events"].as_array().expect("events");
+        let rows = browser
+            .eval(
+                "return [...document.querySelectorAll('#events button')].map(b => [b.dataset.type, b.textContent]);",
+                vec![],
+            )
+            .await;
+        let rows: Vec<(String, String)> = serde_json::from_value(rows).expect("rows");
+        assert_eq!(rows.len(), events.len(), "{rows:?}");
+        for ((kind, text), event) in rows.iter().zip(events) {
+            assert_eq!(Some(kind.as_str()), event["type"].as_str());
+            if let Some(source) = event["source"]["text"].as_str() {
+                assert!(text.contains(source), "{text} names {source}");
+            }
+        }
+        let cooperate = rows
+            .iter()
+            .position(|(kind, _)| kind == "COOPERATE")
+            .expect("the exercise is a row");
+        assert!(rows[cooperate].1.contains("next month"), "{rows:?}");
+        browser
+            .click(&format!("#events button[data-event=\"{cooperate}\"]"))
+            .await;
+        let highlighted = sentence_texts(&browser, ".sentence.evidence").await;
+        let main = events[cooperate]["evidence"][0]["text"].as_str().expect("evidence");
+        assert!(
+            highlighted.iter().any(|h| h.contains(main)),
+            "{highlighted:?} holds {main}"
         );
         // Entities grouped by type: one heading per type, every entity listed.
         let entities = english_brief.json["entities"].as_array().expect("entities");

@@ -7,6 +7,7 @@ mod cli;
 mod common;
 mod console;
 mod embeddings;
+mod events;
 mod jobs_api;
 mod jobs_postgres;
 mod loading;

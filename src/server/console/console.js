@@ -266,7 +266,7 @@ function setUpSentenceLinks(container) {
 
 function clearEvidence() {
   for (const span of document.querySelectorAll('.sentence.evidence')) span.classList.remove('evidence');
-  for (const button of document.querySelectorAll('#tags button[aria-pressed=true]')) button.setAttribute('aria-pressed', 'false');
+  for (const button of document.querySelectorAll('#tags button[aria-pressed=true], #events button[aria-pressed=true]')) button.setAttribute('aria-pressed', 'false');
 }
 
 /** English articles have no sentence alignment: one span per line, evidence found by search. */
@@ -303,10 +303,49 @@ function evidenceSpans(tag) {
   return containing ? document.querySelectorAll(`.sentence[data-sentence="${containing.dataset.sentence}"]`) : [];
 }
 
+/** One event as a row: who — did what — to whom — where — when — status. */
+function eventRow(event) {
+  const what = event.mode ? `${event.type}/${event.mode}` : event.type;
+  const when = event.date ? (event.date.start === event.date.end ? event.date.start : `${event.date.start} – ${event.date.end}`) + ` (“${event.date.phrase}”)` : null;
+  const parts = [
+    event.source ? event.source.text : '(actor not named)',
+    `${what} · ${event.label}`,
+    event.target ? event.target.text : null,
+    event.location ? `in ${event.location.text}` : null,
+    when,
+  ].filter((p) => p);
+  return parts.join(' — ');
+}
+
+function renderEvents(events, note) {
+  const list = $('#events');
+  list.replaceChildren();
+  if (!events.length) { list.append(el('li', { class: 'hint' }, note || 'No event.')); return; }
+  events.forEach((event, index) => {
+    const main = event.evidence[0];
+    const title = `Show the evidence (CAMEO ${event.cameo}, PLOVER ${event.type}${event.attribution ? '; according to ' + event.attribution : ''})`;
+    const button = el('button', { type: 'button', 'aria-pressed': 'false', 'data-event': String(index), 'data-type': event.type, title },
+      el('span', { class: 'tag-label' }, eventRow(event)),
+      el('span', { class: 'badge ' + event.status }, event.status.replace('_', ' ')),
+      el('span', { class: 'score' }, event.confidence.toFixed(2)));
+    if (event.low_confidence_evidence) button.append(el('span', { class: 'badge low' }, 'check translation'));
+    button.addEventListener('click', () => {
+      const wasPressed = button.getAttribute('aria-pressed') === 'true';
+      clearEvidence();
+      if (wasPressed) return;
+      const spans = event.evidence.flatMap((e) => [...evidenceSpans({ evidence: e.text, evidence_source: e.source })]);
+      for (const span of spans) span.classList.add('evidence');
+      button.setAttribute('aria-pressed', 'true');
+      if (spans.length) spans[0].scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    });
+    list.append(el('li', {}, button));
+  });
+}
+
 function renderTags(tags) {
   const list = $('#tags');
   list.replaceChildren();
-  if (!tags.length) { list.append(el('li', { class: 'hint' }, 'No event tag passed its threshold.')); return; }
+  if (!tags.length) { list.append(el('li', { class: 'hint' }, 'No event.')); return; }
   for (const tag of tags) {
     const button = el('button', { type: 'button', 'aria-pressed': 'false', 'data-tag': tag.id, title: `Show the evidence (CAMEO ${tag.cameo}${tag.plover ? ', PLOVER ' + tag.plover : ''})` },
       el('span', { class: 'tag-label' }, tag.label),
@@ -352,6 +391,7 @@ function renderAnalysis(state) {
   $('#summary-info').textContent = info.mode === 'extractive'
     ? `Extractive: key sentences ${info.sentences.map((i) => i + 1).join(', ')} of the article.`
     : `Abstractive${analysis.models.summarizer ? ', by ' + analysis.models.summarizer : ''}${info.parts > 1 ? `, from ${info.parts} parts of the article` : ''}.`;
+  renderEvents(analysis.events || [], analysis.events_note);
   renderTags(analysis.tags);
   renderEntities(analysis.entities);
   const warnings = $('#warnings');
@@ -369,7 +409,10 @@ function englishText({ article, analysis }) {
 
 function markdown(state) {
   const { analysis } = state;
-  const lines = ['# Article brief', '', '## Summary', '', analysis.summary, '', '## Event tags', ''];
+  const lines = ['# Article brief', '', '## Summary', '', analysis.summary, '', '## Events', ''];
+  if (!(analysis.events || []).length) lines.push(analysis.events_note || '(none)');
+  for (const event of analysis.events || []) lines.push(`- ${eventRow(event)} — ${event.status} (confidence ${event.confidence.toFixed(2)}): ${event.evidence[0].text}`);
+  lines.push('', '## Event tags', '');
   if (!analysis.tags.length) lines.push('(none)');
   for (const tag of analysis.tags) lines.push(`- **${tag.label}** (${tag.status}, score ${tag.score.toFixed(2)}): ${tag.evidence}`);
   lines.push('', '## Entities', '');

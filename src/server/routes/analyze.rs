@@ -3,27 +3,63 @@
 //! entities run on a blocking thread, a bounded number at a time.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::Json;
 
+use tokio::runtime::Handle;
+
 use crate::models::GenerationOptions;
-use crate::pipeline::analyze::{AnalysisInput, AnalyzeError, AnalyzeOptions};
-use crate::pipeline::{settle_language, Analysis, Language, SourceLanguage, TranslateOptions};
+use crate::pipeline::analyze::{AnalyzeError, AnalyzeOptions};
+use crate::pipeline::flow::{analyze_articles, ArticleTranslator};
+use crate::pipeline::{Analysis, ArticleTranslation, SourceLanguage, TranslateOptions};
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::extract::ApiJson;
 use crate::server::service::{check_texts, translate_texts};
+use crate::server::config::Limits;
 use crate::server::state::{AppState, Engine};
 use crate::server::types::{AnalyzeRequest, SummarizeRequest, SummarizeResponse};
 
 impl From<AnalyzeError> for ApiError {
     fn from(error: AnalyzeError) -> Self {
         match error {
-            AnalyzeError::Model { .. } => ApiError::AnalysisFailed(error.to_string()),
+            AnalyzeError::Model { .. } | AnalyzeError::Translation(_) => {
+                ApiError::AnalysisFailed(error.to_string())
+            }
+            AnalyzeError::Unavailable(_) => ApiError::NotReady,
             other => ApiError::Unprocessable(other.to_string()),
         }
+    }
+}
+
+/// Translates through the server's batching queue, from a blocking thread.
+struct QueueTranslator {
+    engine: Arc<Engine>,
+    options: TranslateOptions,
+    limits: Limits,
+    runtime: Handle,
+}
+
+impl ArticleTranslator for QueueTranslator {
+    type Error = ApiError;
+
+    fn model(&self) -> String {
+        self.engine.info.source.clone()
+    }
+
+    fn translate(
+        &self,
+        texts: &[&str],
+    ) -> Result<Vec<Result<ArticleTranslation, String>>, ApiError> {
+        let texts = texts.iter().map(|t| t.to_string()).collect();
+        let outcomes = self.runtime.block_on(translate_texts(
+            Arc::clone(&self.engine),
+            texts,
+            self.options.clone(),
+            &self.limits,
+        ))?;
+        Ok(outcomes.into_iter().map(|o| o.result).collect())
     }
 }
 
@@ -49,57 +85,40 @@ async fn run(
     let limits = &state.config().limits;
     check_texts(std::slice::from_ref(&text), limits)?;
     analysis.analyzer.check_options(&job.options)?;
-    let (language, mut warnings) = settle_language(&text, job.source)?;
     let admitted = Arc::clone(&analysis.admitted)
         .try_acquire_owned()
         .map_err(|_| ApiError::AnalysesFull(limits.max_queued_analyses))?;
-
-    let translated = match language {
-        Language::En => None,
-        Language::Fr => {
-            let options = TranslateOptions {
-                generation: GenerationOptions {
-                    beams: job.beams,
-                    ..GenerationOptions::default()
-                },
-                ..TranslateOptions::default()
-            };
-            let started = Instant::now();
-            let mut outcomes =
-                translate_texts(Arc::clone(&engine), vec![text.clone()], options, limits).await?;
-            let outcome = outcomes
-                .pop()
-                .ok_or_else(|| ApiError::Internal("no translation came back".into()))?;
-            let translation = outcome.result.map_err(ApiError::Internal)?;
-            Some((translation, started.elapsed()))
-        }
-    };
-
-    let running = Arc::clone(&analysis.running)
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::NotReady)?;
-    let analyzer = Arc::clone(&analysis.analyzer);
-    let model = engine.info.source.clone();
-    let options = job.options;
-    let mut result = tokio::task::spawn_blocking(move || {
-        let _slots = (admitted, running);
-        let input = match &translated {
-            None => AnalysisInput::English(&text),
-            Some((translation, elapsed)) => AnalysisInput::Translated {
-                source: &text,
-                translation,
-                model,
-                elapsed: *elapsed,
+    let translator = QueueTranslator {
+        engine: Arc::clone(&engine),
+        options: TranslateOptions {
+            generation: GenerationOptions {
+                beams: job.beams,
+                ..GenerationOptions::default()
             },
-        };
-        analyzer.analyze(input, &options)
+            ..TranslateOptions::default()
+        },
+        limits: limits.clone(),
+        runtime: Handle::current(),
+    };
+    let running = Arc::clone(&analysis.running);
+    let analyzer = Arc::clone(&analysis.analyzer);
+    let options = job.options;
+    let mut results = tokio::task::spawn_blocking(move || {
+        let _admitted = admitted;
+        let runtime = translator.runtime.clone();
+        analyze_articles(&[text.as_str()], job.source, Some(&translator), |input| {
+            // Translation waits in the queue without holding an analysis slot.
+            let _running = runtime
+                .block_on(Arc::clone(&running).acquire_owned())
+                .map_err(|e| AnalyzeError::Unavailable(e.to_string()))?;
+            analyzer.analyze(input, &options)
+        })
     })
     .await
     .map_err(|e| ApiError::AnalysisFailed(e.to_string()))??;
-    warnings.append(&mut result.warnings);
-    result.warnings = warnings;
-    Ok(result)
+    Ok(results
+        .pop()
+        .ok_or_else(|| ApiError::Internal("no analysis came back".into()))??)
 }
 
 /// Analyse one article: translation, summary, event tags with evidence and status, entities.
