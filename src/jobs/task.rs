@@ -69,7 +69,8 @@ impl Task for TranslateTask {
     }
 
     fn run(&self, texts: &[&str]) -> Vec<Result<Value, String>> {
-        self.translator.translate_many(texts, &self.options)
+        self.translator
+            .translate_many(texts, &self.options)
             .into_iter()
             .map(|r| r.map(|t| Value::String(t.text)))
             .collect()

@@ -13,12 +13,12 @@ use thiserror::Error;
 use utoipa::ToSchema;
 
 use super::entities::{find_mentions, LabelledSpan};
-use super::gazetteer::{aggregate, Entity, EntityMention, Gazetteer};
-use super::summarize::{abstractive_summary, select_sentences, Summarizer, DEFAULT_LAMBDA};
 use super::events::dates::{dateline_date, story_start};
 use super::events::status::EventStatus;
 use super::events::{EventExtractor, EventRecord, EventSentence};
+use super::gazetteer::{aggregate, Entity, EntityMention, Gazetteer};
 use super::persons::mask_persons;
+use super::summarize::{abstractive_summary, select_sentences, Summarizer, DEFAULT_LAMBDA};
 use super::translate::ArticleTranslation;
 use crate::models::embedding::SentenceEmbedder;
 use crate::text::Article;

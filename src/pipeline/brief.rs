@@ -4,9 +4,9 @@
 use std::fmt::Write;
 
 use super::analyze::{Analysis, Language, SummaryMode};
+use super::events::status::EventStatus;
 use super::events::EventRecord;
 use super::gazetteer::EntityType;
-use super::events::status::EventStatus;
 
 fn status_word(status: EventStatus) -> &'static str {
     match status {
@@ -196,8 +196,8 @@ mod tests {
     use crate::pipeline::analyze::{
         BriefParagraph, BriefSentence, BriefTranslation, ModelsUsed, SummaryInfo, Timings,
     };
-    use crate::pipeline::events::dates::Granularity;
-    use crate::pipeline::events::{EventActor, EventDate, EventEvidence};
+    use crate::pipeline::events::dates::{Granularity, ResolvedDate};
+    use crate::pipeline::events::{EventActor, EventEvidence};
     use crate::pipeline::gazetteer::Entity;
 
     #[test]
@@ -252,11 +252,12 @@ mod tests {
                     country: None,
                     sector: None,
                 }),
-                date: Some(EventDate {
+                date: Some(ResolvedDate {
                     start: chrono::NaiveDate::from_ymd_opt(2025, 3, 18).expect("date"),
                     end: chrono::NaiveDate::from_ymd_opt(2025, 3, 18).expect("date"),
                     granularity: Granularity::Day,
                     phrase: "mardi".into(),
+                    span: 0..5,
                 }),
                 status: EventStatus::Planned,
                 status_cue: Some("visitera".into()),

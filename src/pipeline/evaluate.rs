@@ -318,7 +318,11 @@ fn translated(article: &LabelledArticle, text: &str) -> (ArticleTranslation, Vec
         for (i, source) in line.sentences.iter().enumerate() {
             sentences.push(SentenceTranslation {
                 source: source.clone(),
-                translation: if i == 0 { english.clone() } else { String::new() },
+                translation: if i == 0 {
+                    english.clone()
+                } else {
+                    String::new()
+                },
                 score: 0.0,
                 source_tokens: 0,
                 generated_tokens: 0,
@@ -365,10 +369,7 @@ fn matching<'a>(
 }
 
 /// Scores `analyzer` on `articles` (pass the held-out split).
-pub fn evaluate(
-    analyzer: &Analyzer,
-    articles: &[LabelledArticle],
-) -> Result<Report, AnalyzeError> {
+pub fn evaluate(analyzer: &Analyzer, articles: &[LabelledArticle]) -> Result<Report, AnalyzeError> {
     let mut report = Report::default();
     let extractor = analyzer.event_extractor();
     let head = extractor.head();
@@ -377,8 +378,7 @@ pub fn evaluate(
         summary_mode: Some(SummaryMode::Extractive),
         ..AnalyzeOptions::default()
     };
-    let (mut rouge1_sum, mut rouge1_lead, mut rouge_l_sum, mut rouge_l_lead) =
-        (0.0, 0.0, 0.0, 0.0);
+    let (mut rouge1_sum, mut rouge1_lead, mut rouge_l_sum, mut rouge_l_lead) = (0.0, 0.0, 0.0, 0.0);
     let mut with_events = (0usize, 0usize);
     for article in articles {
         // Sentence level: the classifier on each labelled English sentence.
@@ -399,16 +399,17 @@ pub fn evaluate(
             .map(|(m, e)| head.probabilities(&head.features(m, e)))
             .collect();
         if article.origin.as_deref() == Some("plover-gsr") {
-            if let (Some(p), Some(gold)) = (
-                probabilities.first(),
-                article.sentences[0].events.first(),
-            ) {
+            if let (Some(p), Some(gold)) =
+                (probabilities.first(), article.sentences[0].events.first())
+            {
                 let best = p
                     .iter()
                     .enumerate()
                     .max_by(|a, b| a.1.total_cmp(b.1))
                     .map(|(i, _)| head.types()[i].as_str());
-                report.gold_records_top_type.add(best == Some(gold.kind.as_str()));
+                report
+                    .gold_records_top_type
+                    .add(best == Some(gold.kind.as_str()));
             }
             continue;
         }
@@ -457,9 +458,10 @@ pub fn evaluate(
             .collect();
         let predicted: BTreeSet<&str> = analysis.events.iter().map(|e| e.kind.as_str()).collect();
         for kind in head.types() {
-            report
-                .article_types
-                .add(predicted.contains(kind.as_str()), gold.contains(kind.as_str()));
+            report.article_types.add(
+                predicted.contains(kind.as_str()),
+                gold.contains(kind.as_str()),
+            );
         }
         if gold.is_empty() {
             report.no_event_articles.add(predicted.is_empty());
@@ -468,7 +470,11 @@ pub fn evaluate(
             with_events.0 += 1;
             with_events.1 += analysis.events.len();
         }
-        for event in analysis.events.iter().filter(|e| gold.contains(e.kind.as_str())) {
+        for event in analysis
+            .events
+            .iter()
+            .filter(|e| gold.contains(e.kind.as_str()))
+        {
             let main = event
                 .evidence
                 .first()
@@ -510,13 +516,17 @@ pub fn evaluate(
                 });
                 report.date.add(ok);
             }
-
         }
 
         // Summary against lead-3.
         if !article.summary.is_empty() {
             report.summaries += 1;
-            let lead: String = english.iter().take(3).copied().collect::<Vec<_>>().join(" ");
+            let lead: String = english
+                .iter()
+                .take(3)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
             rouge1_sum += rouge1(&analysis.summary, &article.summary);
             rouge_l_sum += rouge_l(&analysis.summary, &article.summary);
             rouge1_lead += rouge1(&lead, &article.summary);
@@ -537,7 +547,9 @@ mod tests {
     #[test]
     fn rouge_matches_hand_counts() {
         // 3 of 4 candidate words in a 6-word reference: P 0.75, R 0.5, F 0.6.
-        assert!((rouge1("the army shelled Gao", "the army shelled the town of") - 0.6).abs() < 1e-9);
+        assert!(
+            (rouge1("the army shelled Gao", "the army shelled the town of") - 0.6).abs() < 1e-9
+        );
         // LCS "a c d" = 3 of 4 and 3 of 5: F = 2·0.75·0.6/1.35.
         let expected = 2.0 * 0.75 * 0.6 / 1.35;
         assert!((rouge_l("a b c d", "a c x d e") - expected).abs() < 1e-9);

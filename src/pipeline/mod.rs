@@ -22,11 +22,11 @@ pub use analyze::{
     settle_language, Analysis, AnalysisInput, AnalyzeError, AnalyzeOptions, Analyzer,
     EntityRecognizer, Language, SourceLanguage, SummaryMode,
 };
-pub use summarize::Summarizer;
 pub use events::{EventExtractor, EventRecord};
+pub use summarize::Summarizer;
 
-pub use gazetteer::{Entity, EntityMention, EntityType, Gazetteer, GazetteerError};
 pub use events::status::EventStatus;
+pub use gazetteer::{Entity, EntityMention, EntityType, Gazetteer, GazetteerError};
 pub use taxonomy::{TagSpec, Taxonomy, TaxonomyError};
 pub use translate::{
     plan_batches, ArticleTranslation, PipelineError, PreparedArticle, PreparedSentences,

@@ -10,10 +10,10 @@ use thiserror::Error;
 
 use super::analyze::{Analyzer, EntityRecognizer};
 use super::entities::LabelledSpan;
-use super::gazetteer::{Gazetteer, GazetteerError};
-use super::summarize::Summarizer;
 use super::events::head::{EventHead, HeadError};
 use super::events::EventExtractor;
+use super::gazetteer::{Gazetteer, GazetteerError};
+use super::summarize::Summarizer;
 use super::taxonomy::{Taxonomy, TaxonomyError};
 use crate::models::embedding::{EmbedError, SentenceEmbedder};
 use crate::models::ner::NerModel;

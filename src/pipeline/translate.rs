@@ -130,10 +130,7 @@ impl Translator {
         texts: &[&str],
         options: &TranslateOptions,
     ) -> Vec<Result<ArticleTranslation, String>> {
-        let prepared: Vec<_> = texts
-            .iter()
-            .map(|t| self.prepare_article(t))
-            .collect();
+        let prepared: Vec<_> = texts.iter().map(|t| self.prepare_article(t)).collect();
         let units: Vec<_> = prepared
             .iter()
             .flat_map(|p| p.sentences.units.iter().cloned())
@@ -148,8 +145,7 @@ impl Translator {
                             .by_ref()
                             .take(article.sentences.units.len())
                             .collect();
-                        self
-                            .assemble_article(article, mine)
+                        self.assemble_article(article, mine)
                             .map_err(|e| e.to_string())
                     })
                     .collect()
@@ -158,8 +154,7 @@ impl Translator {
             Err(_) => texts
                 .iter()
                 .map(|t| {
-                    self
-                        .translate_article(t, options)
+                    self.translate_article(t, options)
                         .map_err(|e| e.to_string())
                 })
                 .collect(),

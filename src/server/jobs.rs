@@ -347,7 +347,9 @@ async fn analyze(
             // One analysis at a time among the server's analyses; translation does not hold a slot.
             let _running = runtime
                 .block_on(Arc::clone(&running).acquire_owned())
-                .map_err(|_| AnalyzeError::Unavailable("the analysis models have stopped".into()))?;
+                .map_err(|_| {
+                    AnalyzeError::Unavailable("the analysis models have stopped".into())
+                })?;
             analyzer.analyze(input, &analyze_options)
         })?;
         Ok(results

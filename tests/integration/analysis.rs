@@ -76,7 +76,9 @@ fn counter_terrorism_exercise_and_planned_visit_are_planned_events_with_their_en
     let exercise = event("COOPERATE");
     assert_eq!(exercise.status, EventStatus::Planned, "{exercise:#?}");
     assert_eq!(exercise.tag, "military_cooperation");
-    assert!(exercise.evidence[0].text.contains("joint counter-terrorism exercise"));
+    assert!(exercise.evidence[0]
+        .text
+        .contains("joint counter-terrorism exercise"));
     let actors: Vec<&str> = [&exercise.source, &exercise.target]
         .iter()
         .filter_map(|a| a.as_ref().map(|a| a.text.as_str()))
@@ -85,15 +87,30 @@ fn counter_terrorism_exercise_and_planned_visit_are_planned_events_with_their_en
         actors.iter().any(|a| a.contains("Côte d'Ivoire")) && actors.contains(&"Benin"),
         "{actors:?}"
     );
-    assert_eq!(exercise.date.as_ref().map(|d| d.phrase.as_str()), Some("next month"));
+    assert_eq!(
+        exercise.date.as_ref().map(|d| d.phrase.as_str()),
+        Some("next month")
+    );
     // The minister's visit: a planned consultation in Cotonou on 9 November.
     let visit = event("CONSULT");
     assert_eq!(visit.status, EventStatus::Planned, "{visit:#?}");
-    assert_eq!(visit.location.as_ref().map(|l| l.text.as_str()), Some("Cotonou"));
+    assert_eq!(
+        visit.location.as_ref().map(|l| l.text.as_str()),
+        Some("Cotonou")
+    );
     let date = visit.date.as_ref().expect("the visit's date");
-    assert_eq!((date.start.format("%m-%d").to_string(), date.start == date.end), ("11-09".to_string(), true));
+    assert_eq!(
+        (
+            date.start.format("%m-%d").to_string(),
+            date.start == date.end
+        ),
+        ("11-09".to_string(), true)
+    );
     for event in &analysis.events {
-        assert!(CT_ARTICLE_EN.contains(&event.evidence[0].text), "{event:#?}");
+        assert!(
+            CT_ARTICLE_EN.contains(&event.evidence[0].text),
+            "{event:#?}"
+        );
         assert!(event.confidence >= 0.0 && event.confidence <= 1.0);
     }
     // Tags are the events' labels, each once.
@@ -103,7 +120,11 @@ fn counter_terrorism_exercise_and_planned_visit_are_planned_events_with_their_en
     assert_eq!(ids.len(), count);
     assert!(ids.contains(&"military_cooperation") && ids.contains(&"diplomatic_visit"));
     // No dateline: the brief says relative dates are resolved against today.
-    assert!(analysis.warnings.iter().any(|w| w.contains("dateline")), "{:?}", analysis.warnings);
+    assert!(
+        analysis.warnings.iter().any(|w| w.contains("dateline")),
+        "{:?}",
+        analysis.warnings
+    );
     let entity = |name: &str, kind: EntityType| {
         analysis
             .entities

@@ -533,7 +533,9 @@ fn the_console_analyses_an_article_and_links_sentences_tags_and_evidence() {
             .click(&format!("#events button[data-event=\"{cooperate}\"]"))
             .await;
         let highlighted = sentence_texts(&browser, ".sentence.evidence").await;
-        let main = events[cooperate]["evidence"][0]["text"].as_str().expect("evidence");
+        let main = events[cooperate]["evidence"][0]["text"]
+            .as_str()
+            .expect("evidence");
         assert!(
             highlighted.iter().any(|h| h.contains(main)),
             "{highlighted:?} holds {main}"

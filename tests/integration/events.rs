@@ -34,8 +34,16 @@ fn held_out_event_records_meet_their_measured_levels() {
     assert!(report.article_types.precision().value() >= 0.85);
     assert!(report.article_types.recall().value() >= 0.74);
     assert!(report.no_event_articles.total >= 20);
-    assert!(report.no_event_articles.value() >= 0.95, "{}", report.no_event_articles);
-    assert!(report.status_overall().value() >= 0.82, "{}", report.status_overall());
+    assert!(
+        report.no_event_articles.value() >= 0.95,
+        "{}",
+        report.no_event_articles
+    );
+    assert!(
+        report.status_overall().value() >= 0.82,
+        "{}",
+        report.status_overall()
+    );
     assert!(report.source.value() >= 0.68, "{}", report.source);
     assert!(report.date.value() >= 0.78, "{}", report.date);
     // The extractive summary is at least as good as the first three sentences.

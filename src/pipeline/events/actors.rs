@@ -208,19 +208,85 @@ static PLACE_NAME: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Passive voice with an agent: "was shelled by", "were arrested by".
 static PASSIVE_BY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:was|were|been|being|is|are)\s+(?:\w+\s+)?\w+(?:ed|en|wn|lt|ck|ot|ht)\s+by\s+$")
-        .expect("the passive pattern is valid; this is a bug")
+    Regex::new(
+        r"(?i)\b(?:was|were|been|being|is|are)\s+(?:\w+\s+)?\w+(?:ed|en|wn|lt|ck|ot|ht)\s+by\s+$",
+    )
+    .expect("the passive pattern is valid; this is a bug")
 });
 
 /// Words that start a sentence with a capital without being names.
 const NOT_NAMES: &[&str] = &[
-    "The", "A", "An", "On", "In", "At", "After", "Before", "During", "Earlier", "Later", "Last",
-    "Next", "This", "That", "These", "Those", "Two", "Three", "Four", "Five", "Several", "Some",
-    "Many", "About", "Around", "Nearly", "More", "Most", "Dozens", "Hundreds", "Thousands", "It",
-    "They", "He", "She", "We", "Its", "Their", "His", "Her", "Monday", "Tuesday", "Wednesday",
-    "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "May",
-    "June", "July", "August", "September", "October", "November", "December", "According", "But",
-    "And", "Meanwhile", "However", "Also", "Since", "While", "When", "Under", "Following",
+    "The",
+    "A",
+    "An",
+    "On",
+    "In",
+    "At",
+    "After",
+    "Before",
+    "During",
+    "Earlier",
+    "Later",
+    "Last",
+    "Next",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "Two",
+    "Three",
+    "Four",
+    "Five",
+    "Several",
+    "Some",
+    "Many",
+    "About",
+    "Around",
+    "Nearly",
+    "More",
+    "Most",
+    "Dozens",
+    "Hundreds",
+    "Thousands",
+    "It",
+    "They",
+    "He",
+    "She",
+    "We",
+    "Its",
+    "Their",
+    "His",
+    "Her",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "According",
+    "But",
+    "And",
+    "Meanwhile",
+    "However",
+    "Also",
+    "Since",
+    "While",
+    "When",
+    "Under",
+    "Following",
 ];
 
 fn sector_of(phrase: &str, entity: Option<&(String, EntityType)>) -> Option<Sector> {
@@ -381,13 +447,18 @@ pub fn participants(
     let (source, target) = match agent {
         Some(i) => (
             actors.get(i).cloned(),
-            actors[..i].first().cloned().or_else(|| actors.get(i + 1).cloned()),
+            actors[..i]
+                .first()
+                .cloned()
+                .or_else(|| actors.get(i + 1).cloned()),
         ),
         None => {
             let source = actors.first().cloned();
             // An apposition names the source again ("the minister, Jane Doe, said").
             let apposition = |s: &ActorPhrase, a: &ActorPhrase| {
-                sentence.get(s.span.end..a.span.start).is_some_and(|gap| gap.trim() == ",")
+                sentence
+                    .get(s.span.end..a.span.start)
+                    .is_some_and(|gap| gap.trim() == ",")
                     && sentence[a.span.end..].trim_start().starts_with(',')
             };
             let target = actors
@@ -451,11 +522,25 @@ mod tests {
     #[test]
     fn titles_join_names_and_appositions_are_not_targets() {
         let s = "Kosovo's interior minister, Arben Krasniqi-Rama, refused to reverse the decision.";
-        let p = participants(s, &[mention(s, "Arben Krasniqi-Rama", "Arben Krasniqi-Rama", EntityType::Person)], None);
+        let p = participants(
+            s,
+            &[mention(
+                s,
+                "Arben Krasniqi-Rama",
+                "Arben Krasniqi-Rama",
+                EntityType::Person,
+            )],
+            None,
+        );
         assert_eq!(p.source.expect("source").text, "Kosovo's interior minister");
         assert!(p.target.is_none());
-        let s = "Interior Minister Jane Doe met the Tunisian envoy in the northern port of Bizerte.";
-        let p = participants(s, &[mention(s, "Jane Doe", "Jane Doe", EntityType::Person)], None);
+        let s =
+            "Interior Minister Jane Doe met the Tunisian envoy in the northern port of Bizerte.";
+        let p = participants(
+            s,
+            &[mention(s, "Jane Doe", "Jane Doe", EntityType::Person)],
+            None,
+        );
         assert_eq!(p.source.expect("source").text, "Interior Minister Jane Doe");
         assert_eq!(p.target.expect("target").text, "the Tunisian envoy");
         assert_eq!(p.location.expect("location").text, "Bizerte");

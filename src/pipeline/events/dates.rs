@@ -1498,8 +1498,15 @@ mod tests {
         let text = "BAMAKO, 3 octobre 2024 (AFP) — L'armée a frappé.";
         assert_eq!(&text[story_start(text)..], "L'armée a frappé.");
         let text = "KYIV, March 14, 2025 — Russian forces shelled Kharkiv.";
-        assert_eq!(&text[story_start(text)..], "Russian forces shelled Kharkiv.");
+        assert_eq!(
+            &text[story_start(text)..],
+            "Russian forces shelled Kharkiv."
+        );
         let text = "Russian forces shelled Kharkiv on March 14, 2025.";
-        assert_eq!(story_start(text), 0, "a date inside the story is no dateline");
+        assert_eq!(
+            story_start(text),
+            0,
+            "a date inside the story is no dateline"
+        );
     }
 }

@@ -118,8 +118,14 @@ mod tests {
 
     #[test]
     fn buckets_are_stable_sorted_and_distinct() {
-        let a = ngram_buckets("Troops shelled the town; troops shelled it again.", HASH_BUCKETS);
-        let b = ngram_buckets("troops SHELLED the town troops shelled it again", HASH_BUCKETS);
+        let a = ngram_buckets(
+            "Troops shelled the town; troops shelled it again.",
+            HASH_BUCKETS,
+        );
+        let b = ngram_buckets(
+            "troops SHELLED the town troops shelled it again",
+            HASH_BUCKETS,
+        );
         assert_eq!(a, b, "case and punctuation do not matter");
         assert!(a.windows(2).all(|w| w[0] < w[1]));
         assert!(a.iter().all(|&x| (x as usize) < HASH_BUCKETS));
@@ -136,7 +142,10 @@ mod tests {
             .collect();
         residues.sort_unstable();
         residues.dedup();
-        assert_eq!(small, residues, "fewer buckets are the residues of the dump's");
+        assert_eq!(
+            small, residues,
+            "fewer buckets are the residues of the dump's"
+        );
     }
 
     #[test]
@@ -147,7 +156,10 @@ mod tests {
             .map(|t| t.to_string())
             .collect();
         // "arrest" is a prefix of "arrested"; "called on" is a two-word cue.
-        let hits = lexicon.hits("Police arrested 40 people and called on others to leave.", &types);
+        let hits = lexicon.hits(
+            "Police arrested 40 people and called on others to leave.",
+            &types,
+        );
         assert_eq!(hits, vec![0.0, 1.0, 1.0, 0.0]);
         // "met" must be a whole word: "method" is not a meeting.
         assert_eq!(lexicon.hits("A new method.", &types), vec![0.0; 4]);

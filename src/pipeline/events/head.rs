@@ -63,6 +63,7 @@ struct HeadFile {
     threshold: f32,
     article_threshold: f32,
     event_threshold: f32,
+    single_event_threshold: f32,
     modes: BTreeMap<String, ModeHead>,
     training: TrainingInfo,
 }
@@ -167,7 +168,10 @@ impl EventHead {
         };
         let file: HeadFile = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
         if file.format != 1 {
-            return Err(invalid(format!("format {} (this build reads 1)", file.format)));
+            return Err(invalid(format!(
+                "format {} (this build reads 1)",
+                file.format
+            )));
         }
         let mut inputs = file.embedding_dim + file.hash_buckets + file.types.len();
         for layer in &file.layers {
@@ -175,7 +179,9 @@ impl EventHead {
             inputs = layer.cols;
         }
         if inputs != file.types.len() || file.types.is_empty() {
-            return Err(invalid("the last layer does not give one output per type".into()));
+            return Err(invalid(
+                "the last layer does not give one output per type".into(),
+            ));
         }
         for (name, head) in &file.modes {
             if !file.types.contains(name) {
@@ -195,7 +201,9 @@ impl EventHead {
             && file.threshold <= file.article_threshold
             && file.article_threshold < 1.0
             && file.event_threshold > 0.0
-            && file.event_threshold < 1.0)
+            && file.event_threshold < 1.0
+            && file.single_event_threshold > 0.0
+            && file.single_event_threshold <= 1.0)
         {
             return Err(invalid("temperature and threshold out of range".into()));
         }
@@ -227,10 +235,15 @@ impl EventHead {
         self.file.article_threshold
     }
 
-    /// The probability an article's most probable sentence type must reach for the article to
-    /// report any event (below it, the article reports none).
-    pub fn event_threshold(&self) -> f32 {
-        self.file.event_threshold
+    /// Whether an article whose sentences' best type probabilities are `best` reports any
+    /// event: two sentences at or above the event threshold, or one at or above the
+    /// single-sentence threshold (a lone mention with a modest score is not news of an event).
+    pub fn reports_events(&self, best: &[f32]) -> bool {
+        let mut sorted = best.to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let first = sorted.first().copied().unwrap_or(0.0);
+        let second = sorted.get(1).copied().unwrap_or(0.0);
+        second >= self.file.event_threshold || first >= self.file.single_event_threshold
     }
 
     /// How it was trained.
@@ -317,6 +330,17 @@ mod tests {
         assert!(head.embedding_model().ends_with("all-MiniLM-L6-v2"));
         assert_eq!(head.types().len(), 16);
         assert_eq!(head.embedding_dim(), 384);
+    }
+
+    #[test]
+    fn an_article_reports_events_on_two_clear_sentences_or_one_very_clear() {
+        let head = EventHead::builtin();
+        let (two, one) = (head.file.event_threshold, head.file.single_event_threshold);
+        assert!(head.reports_events(&[0.1, two, two, 0.0]));
+        assert!(!head.reports_events(&[0.1, two, two - 0.01]));
+        assert!(head.reports_events(&[one]));
+        assert!(!head.reports_events(&[one - 0.01]));
+        assert!(!head.reports_events(&[]));
     }
 
     #[test]

@@ -162,13 +162,13 @@ pub fn read_dir(dir: &Path) -> Result<Vec<LabelledArticle>, LabelledError> {
             if line.trim().is_empty() {
                 continue;
             }
-            articles.push(serde_json::from_str(line).map_err(|source| {
-                LabelledError::Parse {
+            articles.push(
+                serde_json::from_str(line).map_err(|source| LabelledError::Parse {
                     path: file.display().to_string(),
                     line: n + 1,
                     source,
-                }
-            })?);
+                })?,
+            );
         }
     }
     Ok(articles)

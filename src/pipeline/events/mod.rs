@@ -23,7 +23,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use self::actors::{participants, ActorPhrase, Sector};
-use self::dates::{resolve_dates, story_start, Granularity, ResolvedDate, Tense};
+use self::dates::{resolve_dates, story_start, ResolvedDate, Tense};
 use self::head::EventHead;
 use self::status::{attribution, event_status, EventStatus};
 use super::gazetteer::{Entity, EntityMention};
@@ -47,21 +47,6 @@ pub struct EventActor {
     /// Government, military, police, armed group, civilians, IGO, business — where its words say so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sector: Option<Sector>,
-}
-
-/// When an event happened or is to happen.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct EventDate {
-    /// First day (ISO 8601).
-    #[schema(value_type = String, format = Date)]
-    pub start: NaiveDate,
-    /// Last day, inclusive.
-    #[schema(value_type = String, format = Date)]
-    pub end: NaiveDate,
-    /// Day, range, week, month or year.
-    pub granularity: Granularity,
-    /// The words it came from, in the article's language.
-    pub phrase: String,
 }
 
 /// A sentence an event rests on.
@@ -109,9 +94,9 @@ pub struct EventRecord {
     /// Where it happened.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<EventActor>,
-    /// When.
+    /// When: first and last day, granularity, and the words it came from (in the article's language).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub date: Option<EventDate>,
+    pub date: Option<ResolvedDate>,
     /// Occurred, planned, threatened, denied or reported-unconfirmed.
     pub status: EventStatus,
     /// The words that decided the status (in the original language), if any.
@@ -232,13 +217,12 @@ impl EventExtractor {
     ) -> Vec<EventRecord> {
         let probabilities = self.sentence_probabilities(sentences);
         let threshold = self.head.threshold();
-        // An article reports events only when one sentence states one clearly.
-        let clearest = probabilities
+        // An article reports events only when its sentences state some clearly enough.
+        let best: Vec<f32> = probabilities
             .iter()
-            .flatten()
-            .copied()
-            .fold(0.0f32, f32::max);
-        if clearest < self.head.event_threshold() {
+            .map(|p| p.iter().copied().fold(0.0f32, f32::max))
+            .collect();
+        if !self.head.reports_events(&best) {
             return Vec::new();
         }
         let mut records: Vec<(f32, EventRecord)> = Vec::new();
@@ -309,15 +293,7 @@ impl EventExtractor {
             };
             // The date in the original language: the French sentence's words.
             let dated = original.unwrap_or(english);
-            let date = resolve_dates(dated, anchor, tense)
-                .into_iter()
-                .next()
-                .map(|d: ResolvedDate| EventDate {
-                    start: d.start,
-                    end: d.end,
-                    granularity: d.granularity,
-                    phrase: d.phrase,
-                });
+            let date = resolve_dates(dated, anchor, tense).into_iter().next();
             let actor = |phrase: ActorPhrase| EventActor {
                 entity: phrase.entity.as_ref().and_then(|(name, kind)| {
                     entities
@@ -334,7 +310,7 @@ impl EventExtractor {
                     if said.who.starts_with(|c: char| c.is_uppercase()) =>
                 {
                     Some(EventActor {
-                    text: said.who.clone(),
+                        text: said.who.clone(),
                         entity: entities.iter().position(|e| e.text == said.who),
                         country: None,
                         sector: None,

@@ -14,10 +14,10 @@ use crate::models::GenerationOptions;
 use crate::pipeline::analyze::{AnalyzeError, AnalyzeOptions};
 use crate::pipeline::flow::{analyze_articles, ArticleTranslator};
 use crate::pipeline::{Analysis, ArticleTranslation, SourceLanguage, TranslateOptions};
+use crate::server::config::Limits;
 use crate::server::error::{ApiError, ErrorBody};
 use crate::server::extract::ApiJson;
 use crate::server::service::{check_texts, translate_texts};
-use crate::server::config::Limits;
 use crate::server::state::{AppState, Engine};
 use crate::server::types::{AnalyzeRequest, SummarizeRequest, SummarizeResponse};
 
