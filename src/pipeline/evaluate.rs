@@ -399,9 +399,10 @@ pub fn evaluate(analyzer: &Analyzer, articles: &[LabelledArticle]) -> Result<Rep
             .map(|(m, e)| head.probabilities(&head.features(m, e)))
             .collect();
         if article.origin.as_deref() == Some("plover-gsr") {
-            if let (Some(p), Some(gold)) =
-                (probabilities.first(), article.sentences[0].events.first())
-            {
+            if let (Some(p), Some(gold)) = (
+                probabilities.first(),
+                article.sentences.first().and_then(|s| s.events.first()),
+            ) {
                 let best = p
                     .iter()
                     .enumerate()
