@@ -226,7 +226,54 @@ const NOT_NAMES: &[&str] = &[
     "mr",
     "mrs",
     "ms",
+    // Public bodies and groups: « Civil Protection said » names no person.
+    "protection",
+    "service",
+    "services",
+    "department",
+    "authority",
+    "authorities",
+    "forces",
+    "force",
+    "union",
+    "party",
+    "front",
+    "movement",
+    "guard",
+    "commission",
+    "bank",
+    "company",
+    "group",
+    "association",
+    "federation",
+    "institute",
+    "university",
+    "hospital",
+    "prefecture",
+    "directorate",
+    "command",
+    "brigade",
+    "mission",
+    "embassy",
+    "organisation",
+    "organization",
+    "alliance",
+    "coalition",
+    "cross",
+    "crescent",
+    "network",
+    "secretariat",
+    "tribunal",
+    "assembly",
+    "senate",
+    "cabinet",
+    "presidency",
+    "gendarmerie",
 ];
+
+/// Infixes of French place names (« Saint-Aurèle-sur-Durance », « Villeneuve-lès-Avignon »):
+/// a word that has one is a place, never part of a person's name.
+const PLACE_INFIXES: &[&str] = &["-sur-", "-sous-", "-lès-", "-les-", "-en-", "-aux-"];
 
 /// A person mention: where it is and the full name it refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -328,7 +375,9 @@ fn is_capitalised(word: &str) -> bool {
 }
 
 fn is_name_word(token: &Token<'_>, blocked: &dyn Fn(&Range<usize>) -> bool) -> bool {
+    let lowered = lower(token.text);
     is_capitalised(token.text)
+        && !PLACE_INFIXES.iter().any(|infix| lowered.contains(infix))
         && !is_in(TITLES, token.text)
         && !is_in(QUALIFIERS, token.text)
         && !is_in(NOT_NAMES, token.text)
@@ -543,6 +592,20 @@ mod tests {
             .map(|m| text[m.span].to_string())
             .collect();
         assert_eq!(found, vec!["Emmanuel Macron", "Abdelmadjid Tebboune"]);
+    }
+
+    #[test]
+    fn public_bodies_and_villages_are_not_people() {
+        // Regression: « Civil Protection » and an invented village came out as people.
+        assert!(names("Civil Protection said 40 houses were flooded.").is_empty());
+        assert!(names("The Interior Ministry said the border was closed.").is_empty());
+        assert!(names("Saint-Aurèle-sur-Durance Mayor said the road was cut.").is_empty());
+        assert!(names("Residents of Saint-Aurèle-sur-Durance told reporters.").is_empty());
+        // Full names are kept whole.
+        assert_eq!(
+            names("Camille Reymond said the vote would be held."),
+            vec![pair("Camille Reymond", "Camille Reymond")]
+        );
     }
 
     #[test]
