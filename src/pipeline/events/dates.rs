@@ -337,6 +337,18 @@ static RULES: LazyLock<Vec<(Regex, Handler)>> = LazyLock::new(|| {
             ),
             relative_week,
         ),
+        // over the weekend, last weekend, ce week-end, le week-end dernier
+        (
+            format!(
+                r"\b{}\b",
+                any_of(&[
+                    r"(?:over|during|at)\s+the\s+weekend",
+                    r"(?P<en>last|next|this)\s+weekend",
+                    r"(?:ce|le|du|au\s+cours\s+du|pendant\s+le)\s+week-?end(?:\s+(?P<fr>dernier|pass[ée]|prochain))?",
+                ])
+            ),
+            weekend,
+        ),
         // le mois dernier, ce mois-ci, last month, later this month, fin du mois
         (
             format!(
@@ -699,6 +711,20 @@ fn relative_week(cx: &Context, caps: &Captures) -> Option<Resolution> {
     let monday = day.checked_sub_days(Days::new(day.weekday().num_days_from_monday().into()))?;
     let sunday = monday.checked_add_days(Days::new(6))?;
     Some((monday, sunday, Granularity::Week))
+}
+
+/// "over the weekend", « ce week-end », "next weekend": a Saturday and its Sunday — the latest
+/// one up to the anchor in the past tense (or with "last"/« dernier »), the next one from it in
+/// the future tense (or with "next"/« prochain »); a Saturday or Sunday anchor is in its own.
+fn weekend(cx: &Context, caps: &Captures) -> Option<Resolution> {
+    let tense = direction(caps, &["fr", "en"]).unwrap_or(cx.tense);
+    let back = i64::from((cx.anchor.weekday().num_days_from_monday() + 2) % 7);
+    let saturday = match (tense, cx.anchor.weekday()) {
+        (_, Weekday::Sun) => shift_days(cx.anchor, -1)?,
+        (Tense::Past, _) => shift_days(cx.anchor, -back)?,
+        (Tense::Future, _) => shift_days(cx.anchor, (7 - back) % 7)?,
+    };
+    Some((saturday, saturday.succ_opt()?, Granularity::Range))
 }
 
 /// « le mois dernier », « ce mois-ci », "last month", « fin du mois ».
@@ -1284,6 +1310,36 @@ mod tests {
         check(
             date("2025-12-10"),
             &[("next month", Past, "", "2026-01-01", "2026-01-31", Month)],
+        );
+    }
+
+    #[test]
+    fn weekends() {
+        #[rustfmt::skip]
+        const CASES: &[Case] = &[
+            ("over the weekend", Past, "", "2025-03-08", "2025-03-09", Span),
+            ("this weekend", Future, "", "2025-03-15", "2025-03-16", Span),
+            ("last weekend", Future, "", "2025-03-08", "2025-03-09", Span),
+            ("ce week-end", Future, "", "2025-03-15", "2025-03-16", Span),
+            ("le week-end dernier", Past, "", "2025-03-08", "2025-03-09", Span),
+            ("le weekend prochain", Past, "", "2025-03-15", "2025-03-16", Span),
+        ];
+        check(friday(), CASES);
+        // A Monday anchor: the weekend just past; a Sunday anchor: its own weekend.
+        check(
+            date("2025-09-08"),
+            &[(
+                "over the weekend",
+                Past,
+                "",
+                "2025-09-06",
+                "2025-09-07",
+                Span,
+            )],
+        );
+        check(
+            date("2025-09-07"),
+            &[("this weekend", Future, "", "2025-09-06", "2025-09-07", Span)],
         );
     }
 
