@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use super::analyze::{AnalysisInput, AnalyzeError, AnalyzeOptions, Analyzer, SummaryMode};
+use super::events::features::words as tokens;
 use super::events::labelled::{LabelledArticle, LabelledEvent};
 use super::events::EventRecord;
 use super::persons::mask_persons;
@@ -229,14 +230,6 @@ impl Report {
         }
         md
     }
-}
-
-/// Lower-cased word tokens, for ROUGE and for matching actor phrases.
-fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect()
 }
 
 /// ROUGE-1 F1 of `candidate` against `reference`.
